@@ -100,8 +100,17 @@ export class Host {
     }
   }
 
+  /** mkdir -p, one level at a time: recursive mkdir reports ENOENT where the real error is EROFS. */
   async mkdirp(guestPath: string, mode = 0o755): Promise<void> {
-    await fs.mkdir(this.resolve(guestPath), { recursive: true, mode });
+    let current = this.root;
+    for (const part of path.resolve('/', guestPath).split('/').filter(Boolean)) {
+      current = path.join(current, part);
+      try {
+        await fs.mkdir(current, { mode });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
   }
 
   /**
@@ -112,7 +121,7 @@ export class Host {
     const target = this.resolve(guestPath);
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await writeFileAtomic(target, content, {
       mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
       ...(existing?.isFile() ? { uid: existing.uid, gid: existing.gid } : {}),
@@ -131,7 +140,7 @@ export class Host {
   async symlink(target: string, guestPath: string): Promise<void> {
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(this.resolve(guestPath)), { recursive: true });
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await symlinkAtomic(target, this.resolve(guestPath));
   }
 
