@@ -75,7 +75,7 @@ async function machineIdActions(host: Host): Promise<SealAction[]> {
 async function hostnameActions(host: Host): Promise<SealAction[]> {
   const content = await host.readText('/etc/hostname');
   if (content === undefined || content.trim() === SEALED_HOSTNAME) return [];
-  return [{ action: 'reset', path: '/etc/hostname', what: `hostname (reset to ${SEALED_HOSTNAME})`, content: `${SEALED_HOSTNAME}\n` }];
+  return [{ action: 'reset', path: '/etc/hostname', what: `hostname, to ${SEALED_HOSTNAME}`, content: `${SEALED_HOSTNAME}\n` }];
 }
 
 async function historyActions(host: Host): Promise<SealAction[]> {
