@@ -40,17 +40,21 @@ const packageInstalled: Rule = async (files, at) => {
     : { id: 'package-installed', status: 'pass', message: 'gce-firstboot installed (dpkg)', file: at('/var/lib/dpkg/info/gce-firstboot.list') };
 };
 
+/** The units our package enables (units/*.service, WantedBy=multi-user.target). */
+const OUR_UNITS = ['gce-firstboot-early.service', 'gce-firstboot.service'];
+
 const unitsEnabled: Rule = async (files, at) => {
   const wantsDirs = ((await files.list('/etc/systemd/system')) ?? []).filter((entry) => entry.name.endsWith('.wants')).map((entry) => `/etc/systemd/system/${entry.name}`);
-  const enabled: string[] = [];
+  const enabled = new Map<string, string>();
   for (const dir of wantsDirs) {
     for (const entry of (await files.list(dir)) ?? []) {
-      if (isSymlink(entry) && /^gce-firstboot.*\.service$/.test(entry.name)) enabled.push(`${dir}/${entry.name}`);
+      if (isSymlink(entry) && OUR_UNITS.includes(entry.name)) enabled.set(entry.name, `${dir}/${entry.name}`);
     }
   }
-  return enabled.length
-    ? { id: 'units-enabled', status: 'pass', message: `enabled: ${enabled.join(', ')}`, file: at('/etc/systemd/system') }
-    : { id: 'units-enabled', status: 'fail', message: 'no gce-firstboot*.service symlink in any /etc/systemd/system/*.wants directory: the units are not enabled', file: at('/etc/systemd/system') };
+  const missing = OUR_UNITS.filter((unit) => !enabled.has(unit));
+  return missing.length
+    ? { id: 'units-enabled', status: 'fail', message: `not enabled (no symlink in any /etc/systemd/system/*.wants): ${missing.join(', ')}`, file: at('/etc/systemd/system') }
+    : { id: 'units-enabled', status: 'pass', message: `enabled: ${[...enabled.values()].join(', ')}`, file: at('/etc/systemd/system') };
 };
 
 const fstabRoot: Rule = async (files, at, root) => {

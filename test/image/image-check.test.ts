@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -121,11 +121,13 @@ describe('gce-firstboot image check', () => {
   it('reports fstab by device name, grub without the serial console and modular virtio drivers', async () => {
     const root = await sealedRoot();
     put(root, '/etc/fstab', '/dev/sda1 / ext4 defaults 0 1\n');
+    rmSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/gce-firstboot-early.service'));
     put(root, '/boot/grub/grub.cfg', "menuentry 'Debian' {\n\tlinux /boot/vmlinuz root=/dev/sda1 ro quiet\n}\n");
     put(root, '/boot/config-6.1.0-28-cloud-amd64', 'CONFIG_KVM_GUEST=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_SCSI_VIRTIO=m\nCONFIG_VIRTIO_NET=m\nCONFIG_PCI_MSI=y\n');
     const { exitCode, result } = await check(await makeDisk(root));
     expect(exitCode).toBe(1);
-    expect(failed(result)).toEqual(['fstab-root', 'serial-console']);
+    expect(failed(result)).toEqual(['units-enabled', 'fstab-root', 'serial-console']);
+    expect(rule(result, 'units-enabled').message).toMatch(/: gce-firstboot-early\.service$/);
     expect(rule(result, 'fstab-root').message).toContain('/dev/sda1');
     expect(rule(result, 'kernel-config').status).toBe('warn');
     expect(rule(result, 'kernel-config').message).toContain('CONFIG_SCSI_VIRTIO=m');

@@ -24,7 +24,9 @@ export async function builtRoot(): Promise<string> {
   put(root, '/usr/bin/gce-firstboot', '#!/usr/bin/node\n');
   put(root, '/var/lib/dpkg/info/gce-firstboot.list', '/usr/bin/gce-firstboot\n');
   mkdirSync(path.join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
-  symlinkSync('/lib/systemd/system/gce-firstboot.service', path.join(root, 'etc/systemd/system/multi-user.target.wants/gce-firstboot.service'));
+  for (const unit of ['gce-firstboot-early.service', 'gce-firstboot.service']) {
+    symlinkSync(`/lib/systemd/system/${unit}`, path.join(root, `etc/systemd/system/multi-user.target.wants/${unit}`));
+  }
   put(root, '/etc/fstab', `# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=${ROOT_UUID} / ext4 rw,discard,errors=remount-ro 0 1\n`);
   put(root, '/boot/grub/grub.cfg', `menuentry 'Debian GNU/Linux' {\n\tlinux\t/boot/vmlinuz-6.1.0-28-cloud-amd64 root=UUID=${ROOT_UUID} ro console=tty0 console=ttyS0,38400n8\n\tinitrd\t/boot/initrd.img-6.1.0-28-cloud-amd64\n}\n`);
   put(root, '/boot/config-6.1.0-28-cloud-amd64', KERNEL_CONFIG);
