@@ -31,7 +31,12 @@ async function diskRules(host: Host, disk: string, label: string): Promise<RuleR
   const layout = await readDiskLayout(disk, label);
   if (!layout.root) return layout.rules;
   const files = new Ext4Files(host, disk, layout.root.partition.startBytes);
-  return [...layout.rules, ...(await contentRules(files, label, layout.root))];
+  try {
+    return [...layout.rules, ...(await contentRules(files, label, layout.root))];
+  } catch (error) {
+    const hint = (error as Error).message.includes('not found') ? ' (debugfs comes with e2fsprogs)' : '';
+    return [...layout.rules, { id: 'root-files', status: 'fail', message: `cannot read files in the root file system: ${(error as Error).message}${hint}`, file: label }];
+  }
 }
 
 async function rawDiskRules(host: Host, disk: string, label: string): Promise<RuleResult[]> {
