@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -89,6 +89,16 @@ describe('gce-firstboot image check', () => {
     expect(exitCode).toBe(1);
     expect(failed(result)).toEqual(['size-whole-gib']);
     expect(rule(result, 'size-whole-gib').message).toContain(`${GIB + 1024 * 1024} bytes`);
+  });
+
+  it('fails a disk over the 100 GiB import limit (101 GiB apparent, sparse: size in base-256 tar fields)', async () => {
+    const disk = await makeDisk(await sealedRoot(), { sizeBytes: 101 * GIB });
+    // Guard: only on a file system with holes (else this would write 101 GiB).
+    expect(statSync(disk).blocks * 512).toBeLessThan(256 * 1024 * 1024);
+    const { exitCode, result } = await check(await packImage(disk));
+    expect(exitCode).toBe(1);
+    expect(failed(result)).toEqual(['size-limit']);
+    expect(rule(result, 'size-whole-gib').message).toBe('101 GiB');
   });
 
   it('fails a POSIX (pax) tarball', async () => {
