@@ -1,4 +1,5 @@
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -123,9 +124,18 @@ describe('gce-firstboot image check', () => {
   });
 
   it('fails a tarball that is not gzip-compressed', async () => {
-    const { exitCode, result } = await check(await packImage(await makeDisk(await sealedRoot()), { gzip: false }));
+    const plain = await packImage(await makeDisk(await sealedRoot()), { gzip: false });
+    const { exitCode, result } = await check(plain);
     expect(exitCode).toBe(1);
     expect(result.rules.map((r) => `${r.id}:${r.status}`)).toEqual(['gzip:fail']);
+    // A gzip stream cut short (an interrupted upload) fails the same rule.
+    const compressed = gzipSync(readFileSync(plain));
+    const truncated = path.join(tempDir(), 'image.tar.gz');
+    writeFileSync(truncated, compressed.subarray(0, compressed.length - 100));
+    const cut = await check(truncated);
+    expect(cut.exitCode).toBe(1);
+    expect(cut.result.rules.map((r) => `${r.id}:${r.status}`)).toEqual(['gzip:fail']);
+    expect(rule(cut.result, 'gzip').message).toContain('unexpected end of file');
   });
 
   it('reports fstab by device name, grub without the serial console and modular virtio drivers', async () => {

@@ -16,6 +16,9 @@ partition, an ext4 root; inside it no SSH host keys, no persistent-net rule, an 
 id, gce-firstboot installed with its units enabled, root in /etc/fstab by UUID or LABEL,
 console=ttyS0,38400n8 on grub's kernel lines, the required CONFIG_* options.
 
+For image.tar.gz, disk.raw is extracted (sparse) into a temp directory under $TMPDIR (default
+/tmp) and removed afterwards: it needs room for the disk's data, not its apparent size.
+
   --json       print the result as JSON
   -h, --help   this help
 
