@@ -100,11 +100,10 @@ const kernelConfig: Rule = async (files, at) => {
   const modular: string[] = [];
   for (const config of configs) {
     const values = new Map(((await files.readText(config)) ?? '').split('\n').map((line) => line.split('=', 2) as [string, string]));
-    for (const option of REQUIRED_KERNEL_OPTIONS) {
-      const value = values.get(option);
-      if (value === 'm') modular.push(`${config}: ${option}=m`);
-      else if (value !== 'y') missing.push(`${config}: ${option} ${value === undefined ? 'not set' : `=${value}`}`);
-    }
+    const notSet = REQUIRED_KERNEL_OPTIONS.filter((option) => values.get(option) !== 'y' && values.get(option) !== 'm');
+    const asModules = REQUIRED_KERNEL_OPTIONS.filter((option) => values.get(option) === 'm');
+    if (notSet.length) missing.push(`${config}: ${notSet.map((option) => `${option}${values.has(option) ? `=${values.get(option)}` : ' not set'}`).join(', ')}`);
+    if (asModules.length) modular.push(`${config}: ${asModules.map((option) => `${option}=m`).join(', ')}`);
   }
   const file = at(configs.join(', '));
   if (missing.length) return { id: 'kernel-config', status: 'fail', message: `required options missing: ${missing.join('; ')}`, file };

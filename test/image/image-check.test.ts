@@ -153,6 +153,16 @@ describe('gce-firstboot image check', () => {
     expect(rule(result, 'kernel-config').message).toContain('CONFIG_SCSI_VIRTIO=m');
   });
 
+  it('fails a kernel config that lacks a required option', async () => {
+    const root = await sealedRoot();
+    put(root, '/boot/config-6.1.0-28-cloud-amd64', 'CONFIG_KVM_GUEST=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_SCSI_VIRTIO=y\n# CONFIG_VIRTIO_NET is not set\nCONFIG_PCI_MSI=y\n');
+    const { exitCode, result } = await check(await makeDisk(root));
+    expect(exitCode).toBe(1);
+    expect(failed(result)).toEqual(['kernel-config']);
+    expect(rule(result, 'kernel-config').message).toBe('required options missing: /boot/config-6.1.0-28-cloud-amd64: CONFIG_VIRTIO_NET not set');
+    expect(rule(result, 'kernel-config').file).toBe('disk.raw:/boot/config-6.1.0-28-cloud-amd64');
+  });
+
   it('exits 2 on a missing file or a missing subcommand', async () => {
     expect((await runCli(['image', 'check', path.join(tempDir(), 'nope.tar.gz')])).exitCode).toBe(2);
     expect((await runCli(['image'])).exitCode).toBe(2);
