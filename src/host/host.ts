@@ -115,12 +115,13 @@ export class Host {
 
   /**
    * Writes a file atomically. An existing file keeps its mode and owner unless `mode` is given,
-   * and is backed up once (the first time we change it) under the state directory.
+   * and is backed up once (the first time we change it) under the state directory, unless
+   * `backup: false` (only `seal` uses that: a backup would carry what it clears into the image).
    */
-  async writeText(guestPath: string, content: string, options: { mode?: number } = {}): Promise<void> {
+  async writeText(guestPath: string, content: string, options: { mode?: number; backup?: boolean } = {}): Promise<void> {
     const target = this.resolve(guestPath);
     const existing = await this.lstat(guestPath);
-    if (existing) await this.backupOnce(guestPath, existing);
+    if (existing && options.backup !== false) await this.backupOnce(guestPath, existing);
     await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await writeFileAtomic(target, content, {
       mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
@@ -134,6 +135,16 @@ export class Host {
     if (!existing) return false;
     await this.backupOnce(guestPath, existing);
     await fs.rm(this.resolve(guestPath), { force: true });
+    return true;
+  }
+
+  /**
+   * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`:
+   * a backup under our state directory would put the removed host keys back into the image.
+   */
+  async discard(guestPath: string): Promise<boolean> {
+    if (!(await this.lstat(guestPath))) return false;
+    await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
     return true;
   }
 
