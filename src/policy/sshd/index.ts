@@ -122,7 +122,9 @@ function diff(want: Desired, have: Observed): Finding[] {
         key: `${file} ${conflict.keyword}`,
         expected: conflict.wanted,
         actual: conflict.value,
-        cause: `${conflict.where} sets it first (sshd/ssh use the first value they read); remove that line or name our drop-in to sort earlier ([sshd] drop_in)`,
+        cause: conflict.where.startsWith(`${v.target.main}:`)
+          ? `${conflict.where} sets it before the Include of our drop-in (the first value read wins); remove that line`
+          : `${conflict.where} sets it first (the first value read wins); remove that line or set [sshd] drop_in to a name sorting before it`,
         fixable: false,
       });
     }
