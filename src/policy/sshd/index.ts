@@ -64,38 +64,38 @@ function settingLines(target: Target): string[] {
   return target.settings.map(([keyword, value]) => `${keyword} ${value}`);
 }
 
-async function view(host: Host, target: Target, dropInName: string): Promise<TargetView> {
+async function viewTarget(host: Host, target: Target, dropInName: string): Promise<TargetView> {
   const mainText = await host.readText(target.main);
   const base = { target, installed: mainText !== undefined, blockBroken: false, candidate: new Map<string, string>(), conflicts: [] };
   if (mainText === undefined) return { ...base, mode: 'block', ownPath: target.main, wanted: '' };
   const walk = { baseDir: '/etc/ssh', opensSection: target.opensSection };
   let ownPath: string;
-  let view: TargetView;
+  let result: TargetView;
   if (includesDropIns(mainText, target.dropInDir, walk)) {
     ownPath = `${target.dropInDir}/${dropInName}`;
     const wanted = [...HEADER, ...settingLines(target)].join('\n') + '\n';
-    view = { ...base, mode: 'drop-in', ownPath, current: await host.readText(ownPath), wanted };
-    view.candidate.set(ownPath, wanted);
+    result = { ...base, mode: 'drop-in', ownPath, current: await host.readText(ownPath), wanted };
+    result.candidate.set(ownPath, wanted);
   } else {
     ownPath = target.main;
     const block = findManagedBlock(mainText);
     const wanted = settingLines(target).join('\n');
-    view = { ...base, mode: 'block', ownPath, current: block.lines?.join('\n'), wanted, blockBroken: block.broken };
-    if (!block.broken) view.candidate.set(ownPath, placeManagedBlockAtTop(mainText, settingLines(target)));
+    result = { ...base, mode: 'block', ownPath, current: block.lines?.join('\n'), wanted, blockBroken: block.broken };
+    if (!block.broken) result.candidate.set(ownPath, placeManagedBlockAtTop(mainText, settingLines(target)));
   }
-  const ours = (file: string, line: number): boolean => file === ownPath && (view.mode === 'drop-in' || line <= target.settings.length + 1);
-  const directives = await walkConfig(host, target.main, { ...walk, overrides: view.candidate });
+  const ours = (file: string, line: number): boolean => file === ownPath && (result.mode === 'drop-in' || line <= target.settings.length + 1);
+  const directives = await walkConfig(host, target.main, { ...walk, overrides: result.candidate });
   for (const [keyword, value] of target.settings) {
     const first = directives.find((d) => d.keyword === keyword.toLowerCase());
     if (first && !ours(first.file, first.line) && first.value.toLowerCase() !== value.toLowerCase()) {
-      view.conflicts.push({ keyword, wanted: value, value: first.value, where: `${first.file}:${first.line}` });
+      result.conflicts.push({ keyword, wanted: value, value: first.value, where: `${first.file}:${first.line}` });
     }
   }
-  return view;
+  return result;
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
-  return Promise.all(want.targets.map((target) => view(ctx.host, target, want.dropInName)));
+  return Promise.all(want.targets.map((target) => viewTarget(ctx.host, target, want.dropInName)));
 }
 
 function diff(want: Desired, have: Observed): Finding[] {
