@@ -1,7 +1,7 @@
 import { promises as fs, constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { writeFileAtomic, symlinkAtomic } from './atomic-write.js';
+import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
 
 export interface HostOptions {
   /** Files are read and written below this directory. */
@@ -129,11 +129,14 @@ export class Host {
     });
   }
 
-  /** Removes a file (backed up once first). Returns whether there was something to remove. */
-  async remove(guestPath: string): Promise<boolean> {
+  /**
+   * Removes a file (backed up once first, unless `backup: false`: secrets such as replaced host
+   * keys must not survive in a backup). Returns whether there was something to remove.
+   */
+  async remove(guestPath: string, options: { backup?: boolean } = {}): Promise<boolean> {
     const existing = await this.lstat(guestPath);
     if (!existing) return false;
-    await this.backupOnce(guestPath, existing);
+    if (options.backup !== false) await this.backupOnce(guestPath, existing);
     await fs.rm(this.resolve(guestPath), { force: true });
     return true;
   }
@@ -146,6 +149,16 @@ export class Host {
     if (!(await this.lstat(guestPath))) return false;
     await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
     return true;
+  }
+
+  /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. */
+  async rename(fromGuestPath: string, toGuestPath: string): Promise<void> {
+    await fs.rename(this.resolve(fromGuestPath), this.resolve(toGuestPath));
+    await fsyncDirectory(path.dirname(this.resolve(toGuestPath)));
+  }
+
+  async chmod(guestPath: string, mode: number): Promise<void> {
+    await fs.chmod(this.resolve(guestPath), mode);
   }
 
   async symlink(target: string, guestPath: string): Promise<void> {
