@@ -4,10 +4,13 @@ import { parseSerialDriver, type SerialPortInfo } from './serial.js';
 
 const MODULE = 'hardware';
 
-/** The virtual hardware Compute Engine gives a VM (seed 003, "Hardware support requirements"). */
+/**
+ * The virtual hardware Compute Engine gives a VM (seed 003, "Hardware support requirements").
+ * Modern virtio ids (1041 net, 1048 scsi) use the same drivers and are accepted too.
+ */
 const EXPECTED_PCI = [
-  { key: 'ethernet (virtio-net 1af4:1000 or gVNIC 1ae0:0042)', ids: ['1af4:1000', '1ae0:0042'], needsDriver: true },
-  { key: 'scsi (virtio-scsi 1af4:1004)', ids: ['1af4:1004'], needsDriver: true },
+  { key: 'ethernet (virtio-net 1af4:1000 or gVNIC 1ae0:0042)', ids: ['1af4:1000', '1af4:1041', '1ae0:0042'], needsDriver: true },
+  { key: 'scsi (virtio-scsi 1af4:1004)', ids: ['1af4:1004', '1af4:1048'], needsDriver: true },
   { key: 'PIIX4 ACPI bridge (8086:7113)', ids: ['8086:7113'], needsDriver: false },
   { key: 'PIIX4 ISA bridge (8086:7110)', ids: ['8086:7110'], needsDriver: false },
 ] as const;
