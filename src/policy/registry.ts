@@ -1,10 +1,19 @@
 import type { PolicyModule } from './types.js';
 import { hostnameModule } from './hostname/index.js';
 import { timezoneModule } from './timezone/index.js';
+import { coexistenceModule } from './coexistence/index.js';
 import { accountsModule } from './accounts/index.js';
 import { kernelConfigModule } from './kernel-config/index.js';
 import { hardwareModule } from './hardware/index.js';
 import { packagesModule } from './packages/index.js';
 
 /** Every module, in the order a pass runs them. Add a module here and nowhere else. */
-export const ALL_MODULES: readonly PolicyModule[] = [timezoneModule, hostnameModule, accountsModule, kernelConfigModule, hardwareModule, packagesModule];
+export const ALL_MODULES: readonly PolicyModule[] = [
+  coexistenceModule,
+  timezoneModule,
+  hostnameModule,
+  accountsModule,
+  kernelConfigModule,
+  hardwareModule,
+  packagesModule,
+];
