@@ -41,3 +41,11 @@ export function pamModulesUsed(text: string, modules: readonly string[]): string
   const active = text.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
   return modules.filter((module) => new RegExp(`(^|[\\s/])${module.replace('.', '\\.')}(\\s|$)`, 'm').test(active));
 }
+
+/**
+ * Whether a System.map lists real kernel symbols. Debian ships a one-line stub ("The real
+ * System.map is in the linux-image-<version>-dbg package") that gives nothing away.
+ */
+export function hasKernelSymbols(systemMap: string): boolean {
+  return /^(?!f{16} )[0-9a-f]{8,16} [A-Za-z] \S+$/m.test(systemMap);
+}

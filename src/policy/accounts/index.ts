@@ -13,6 +13,7 @@ const STRONGER_THAN_SHA512 = new Set(['YESCRYPT']);
 
 interface Desired {
   enforce: readonly string[];
+  requirePam: boolean;
 }
 
 type Draft = Omit<Finding, 'module'>;
@@ -35,7 +36,7 @@ function shellFindings(have: Observed): Draft[] {
   return findings;
 }
 
-function passwordPolicyFindings(have: Observed): Draft[] {
+function passwordPolicyFindings(have: Observed, requirePam: boolean): Draft[] {
   const findings: Draft[] = [];
   const method = have.encryptMethod?.toUpperCase();
   if (method !== 'SHA512' && !(method && STRONGER_THAN_SHA512.has(method))) {
@@ -44,8 +45,10 @@ function passwordPolicyFindings(have: Observed): Draft[] {
     findings.push({ key: 'ENCRYPT_METHOD', expected: 'SHA512', actual: `${have.encryptMethod}: stronger than SHA512, compliant`, severity: 'info' });
   }
   const where = have.pamFiles.length ? have.pamFiles.join(', ') : 'no /etc/pam.d/common-* or system-auth';
-  if (!have.quality.length) findings.push({ key: 'PAM password quality', expected: QUALITY_MODULES.join(' or '), actual: `absent from ${where}` });
-  if (!have.lockout.length) findings.push({ key: 'PAM lockout', expected: LOCKOUT_MODULES.join(' or '), actual: `absent from ${where}` });
+  // Seed 004's best practice, which stock Debian and RHEL images do not follow: a drift only when asked.
+  const pam = requirePam ? {} : { severity: 'warning' as const, cause: 'recommended (seed 004); require_pam = true makes it drift' };
+  if (!have.quality.length) findings.push({ key: 'PAM password quality', expected: QUALITY_MODULES.join(' or '), actual: `absent from ${where}`, ...pam });
+  if (!have.lockout.length) findings.push({ key: 'PAM lockout', expected: LOCKOUT_MODULES.join(' or '), actual: `absent from ${where}`, ...pam });
   return findings;
 }
 
@@ -63,8 +66,12 @@ function socketFindings(have: Observed): Draft[] {
 }
 
 function diff(want: Desired, have: Observed): Finding[] {
-  const maps: Draft[] = have.systemMaps.map((path) => ({ key: path, expected: 'absent (kernel symbol addresses)', actual: 'present', fixable: want.enforce.includes('remove-system-map') }));
-  return [...rootFindings(have, want.enforce), ...shellFindings(have), ...passwordPolicyFindings(have), ...maps, ...socketFindings(have)].map((draft) => ({
+  const maps: Draft[] = have.systemMaps.map(({ path, symbols }) =>
+    symbols
+      ? { key: path, expected: 'absent (kernel symbol addresses)', actual: 'present', fixable: want.enforce.includes('remove-system-map') }
+      : { key: path, expected: 'absent (kernel symbol addresses)', actual: 'a stub without symbols (as Debian ships it): harmless', severity: 'info' },
+  );
+  return [...rootFindings(have, want.enforce), ...shellFindings(have), ...passwordPolicyFindings(have, want.requirePam), ...maps, ...socketFindings(have)].map((draft) => ({
     module: MODULE,
     fixable: false,
     ...draft,
@@ -101,8 +108,13 @@ export const accountsModule = defineModule<Desired, Observed>({
       values: ENFORCEABLE,
       description: 'checks apply may fix: lock-root (prefix ! to root\'s password in /etc/shadow), remove-system-map (delete /boot/System.map*)',
     },
+    require_pam: {
+      type: 'boolean',
+      default: false,
+      description: 'count missing password-quality and lockout PAM modules as drift (default: warning)',
+    },
   },
-  desired: async (ctx) => ({ enforce: ctx.options.enforce as readonly string[] }),
+  desired: async (ctx) => ({ enforce: ctx.options.enforce as readonly string[], requirePam: ctx.options.require_pam === true }),
   observe: (ctx) => observeAccounts(ctx.host),
   diff,
   apply,

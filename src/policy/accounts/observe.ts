@@ -1,5 +1,5 @@
 import type { Host } from '../../host/host.js';
-import { encryptMethod, pamModulesUsed, parsePasswd, rootPasswordField, type PasswdEntry } from './files.js';
+import { encryptMethod, hasKernelSymbols, pamModulesUsed, parsePasswd, rootPasswordField, type PasswdEntry } from './files.js';
 import { parseSocketTable, type Listener } from './listening.js';
 
 export const QUALITY_MODULES = ['pam_pwquality.so', 'pam_cracklib.so'] as const;
@@ -14,7 +14,7 @@ export interface Observed {
   pamFiles: string[];
   quality: string[];
   lockout: string[];
-  systemMaps: string[];
+  systemMaps: { path: string; symbols: boolean }[];
   sockets: { listeners: Listener[]; problems: string[] } | { skipped: string };
 }
 
@@ -51,6 +51,18 @@ async function observePam(host: Host): Promise<Pick<Observed, 'pamFiles' | 'qual
   return { pamFiles: names, quality: [...quality], lockout: [...lockout] };
 }
 
+async function observeSystemMaps(host: Host): Promise<Observed['systemMaps']> {
+  const maps: Observed['systemMaps'] = [];
+  for (const name of (await host.readDir('/boot')).filter((n) => n.startsWith('System.map'))) {
+    const path = `/boot/${name}`;
+    const stats = await host.lstat(path);
+    // Anything but a readable regular file is judged as if it held symbols: we cannot tell otherwise.
+    const text = stats?.isFile() ? await host.readText(path) : undefined;
+    maps.push({ path, symbols: text === undefined || hasKernelSymbols(text) });
+  }
+  return maps;
+}
+
 export async function observeAccounts(host: Host): Promise<Observed> {
   const passwdText = await host.readText('/etc/passwd');
   const loginDefs = await host.readText('/etc/login.defs');
@@ -60,7 +72,7 @@ export async function observeAccounts(host: Host): Promise<Observed> {
     encryptMethod: loginDefs === undefined ? undefined : encryptMethod(loginDefs),
     loginDefsPresent: loginDefs !== undefined,
     ...(await observePam(host)),
-    systemMaps: (await host.readDir('/boot')).filter((name) => name.startsWith('System.map')).map((name) => `/boot/${name}`),
+    systemMaps: await observeSystemMaps(host),
     sockets: await observeSockets(host),
   };
 }
