@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +118,19 @@ describe('kernel-config module', () => {
     const notGzip = await run(root, 'check', ...live);
     expect(notGzip.exitCode).toBe(1);
     expect(reportOf(notGzip).modules[0]!.findings[0]!.actual).toContain('config.gz: not gzip data');
+  });
+
+  it('on this machine with --live reads the running kernel\'s own config', async () => {
+    const root = sandboxRoot();
+    rmSync(path.join(root, DEBIAN_CONFIG));
+    const module = reportOf(await run(root, 'check', '--live')).modules[0]!;
+    expect(module.status).not.toBe('failed');
+    if (existsSync('/proc/config.gz')) {
+      expect(module.findings.find((f) => f.key === 'kernel config')).toBeUndefined();
+      expect(module.findings.filter((f) => f.severity === 'drift').every((f) => f.cause?.includes('/proc/config.gz'))).toBe(true);
+    } else {
+      expect(module.findings).toMatchObject([{ key: 'kernel config', severity: 'warning' }]);
+    }
   });
 
   it('reports garbage instead of judging it', async () => {
