@@ -5,6 +5,7 @@ import { UsageError } from './usage-error.js';
 import { runPass, type PassMode } from '../pass/run-pass.js';
 import type { Stage } from '../policy/types.js';
 import { RunLock } from '../state/run-lock.js';
+import { StateStore } from '../state/store.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { renderHuman } from '../report/render-human.js';
 import type { Report } from '../report/model.js';
@@ -49,19 +50,21 @@ export async function runPassCommand({ mode, argv }: PassCommandSpec, help: stri
   const passMode: PassMode = mode === 'apply' ? (values['dry-run'] ? 'dry-run' : 'apply') : 'check';
   const lock = passMode === 'apply' ? await RunLock.acquire(session.host, LOCK_WAIT_MS) : undefined;
   try {
+    // Read state only once the lock is ours: the run we waited for may just have changed it.
+    const state = lock ? await StateStore.load(session.host) : session.state;
     const report = await runPass({
       host: session.host,
       modules: session.modules,
       settings: session.settings,
       metadata: session.metadataView(stage),
-      state: session.state,
+      state,
       log: session.log,
       mode: passMode,
       respectFrequency: stage !== undefined,
       machine: session.machine,
       console: (lines) => session.serial.writeLines(lines),
     });
-    if (passMode === 'apply') await session.state.saveReport(report);
+    if (passMode === 'apply') await state.saveReport(report);
     printReport(report, values.json);
     return exitCodeFor(report);
   } finally {

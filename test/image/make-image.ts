@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { sandboxRoot, tempDir } from '../helpers/sandbox.js';
@@ -21,6 +21,8 @@ const KERNEL_CONFIG = ['CONFIG_KVM_GUEST=y', 'CONFIG_VIRTIO_PCI=y', 'CONFIG_SCSI
  */
 export async function builtRoot(): Promise<string> {
   const root = sandboxRoot('debian-12');
+  // This image's kernel is the one below: the fixture's own kernel config would be a second one.
+  for (const name of readdirSync(path.join(root, 'boot'))) rmSync(path.join(root, 'boot', name), { recursive: true });
   put(root, '/usr/bin/gce-firstboot', '#!/usr/bin/node\n');
   put(root, '/var/lib/dpkg/info/gce-firstboot.list', '/usr/bin/gce-firstboot\n');
   mkdirSync(path.join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
