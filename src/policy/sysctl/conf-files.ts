@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
+import { searchPathFiles } from '../../edit/search-path.js';
 import { normalizeKey, normalizeValue } from './syntax.js';
 
 /** Directories systemd-sysctl reads, highest priority first: a name in an earlier one masks the rest. */
@@ -55,16 +56,9 @@ export function parseAssignments(text: string, where: string): Assignment[] {
  * /etc/sysctl.conf unless a sysctl.d link already brought it in.
  */
 export async function bootOrder(host: Host): Promise<ConfFile[]> {
-  const winners = new Map<string, string>();
-  for (const dir of SYSCTL_DIRS) {
-    for (const name of await host.readDir(dir)) {
-      if (name.endsWith('.conf') && !winners.has(name)) winners.set(name, path.posix.join(dir, name));
-    }
-  }
-  const names = [...winners.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const files: ConfFile[] = [];
   const seen = new Set<string>();
-  for (const guestPath of [...names.map((name) => winners.get(name)!), SYSCTL_CONF]) {
+  for (const guestPath of [...(await searchPathFiles(host, SYSCTL_DIRS, '.conf')), SYSCTL_CONF]) {
     const target = await resolveInRoot(host, guestPath);
     if (target === '/dev/null' || seen.has(target)) continue;
     const text = await host.readText(target);
