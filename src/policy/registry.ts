@@ -1,8 +1,9 @@
 import type { PolicyModule } from './types.js';
 import { hostnameModule } from './hostname/index.js';
 import { timezoneModule } from './timezone/index.js';
+import { coexistenceModule } from './coexistence/index.js';
 import { sysctlModule } from './sysctl/index.js';
 import { mtuModule } from './mtu/index.js';
 
 /** Every module, in the order a pass runs them. Add a module here and nowhere else. */
-export const ALL_MODULES: readonly PolicyModule[] = [sysctlModule, timezoneModule, hostnameModule, mtuModule];
+export const ALL_MODULES: readonly PolicyModule[] = [coexistenceModule, sysctlModule, timezoneModule, hostnameModule, mtuModule];
