@@ -8,12 +8,16 @@ import { accountsModule } from './accounts/index.js';
 import { kernelConfigModule } from './kernel-config/index.js';
 import { hardwareModule } from './hardware/index.js';
 import { packagesModule } from './packages/index.js';
+import { sysctlModule } from './sysctl/index.js';
+import { mtuModule } from './mtu/index.js';
 
 /** Every module, in the order a pass runs them. Add a module here and nowhere else. */
 export const ALL_MODULES: readonly PolicyModule[] = [
   coexistenceModule,
+  sysctlModule,
   timezoneModule,
   hostnameModule,
+  mtuModule,
   sshHostKeysModule,
   sshdModule,
   accountsModule,

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import type { Host } from '../../host/host.js';
+import { searchPathFiles } from '../../edit/search-path.js';
+import { globMatches } from './glob.js';
+import { iniLines } from './ini-sections.js';
+
+export type StackName = 'ifupdown/dhclient' | 'systemd-networkd' | 'NetworkManager';
+
+/** How the MTU is persisted for the stack that manages the primary NIC. */
+export interface Persistence {
+  stack: StackName;
+  /** Our drop-in (a file we own wholly). */
+  path: string;
+  content: string;
+  /** Settings elsewhere that win over our drop-in, as "path:line sets ...". */
+  conflicts: string[];
+}
+
+const DHCLIENT_HOOK = '/etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-mtu';
+const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+const NETWORKD_DROP_IN = '60-gce-firstboot-mtu.conf';
+const NM_DROP_IN = '/etc/NetworkManager/conf.d/60-gce-firstboot-mtu.conf';
+const WANTS = (unit: string) => ['multi-user.target.wants', 'sysinit.target.wants', 'network-online.target.wants'].map((dir) => `/etc/systemd/system/${dir}/${unit}`);
+const HEADER = (file: string) => [`# ${file}`, '# Written by gce-firstboot (mtu module) and rewritten by it: do not edit.', '# Change the MTU in /etc/gce-firstboot/gce-firstboot.conf, section [mtu] (or the VPC).'];
+
+async function anyExists(host: Host, paths: readonly string[]): Promise<boolean> {
+  for (const file of paths) if (await host.exists(file)) return true;
+  return false;
+}
+
+/** `iface NAME inet dhcp` stanzas in /etc/network/interfaces and interfaces.d, in order. */
+async function ifupdownDhcpInterfaces(host: Host): Promise<string[]> {
+  const files = ['/etc/network/interfaces', ...(await host.readDir('/etc/network/interfaces.d')).map((name) => `/etc/network/interfaces.d/${name}`)];
+  const names: string[] = [];
+  for (const file of files) {
+    const text = (await host.lstat(file))?.isDirectory() ? undefined : await host.readText(file);
+    for (const line of (text ?? '').split('\n')) {
+      const stanza = /^\s*iface\s+(\S+)\s+inet\s+dhcp\b/.exec(line);
+      if (stanza && stanza[1] !== 'lo') names.push(stanza[1]!);
+    }
+  }
+  return names;
+}
+
+/** Keyfile interface names (NetworkManager profiles in /etc), in file order. */
+async function keyfileInterfaces(host: Host): Promise<string[]> {
+  const names: string[] = [];
+  for (const name of await host.readDir('/etc/NetworkManager/system-connections')) {
+    const lines = iniLines((await host.readText(`/etc/NetworkManager/system-connections/${name}`)) ?? '');
+    const iface = lines.find((line) => line.section === 'connection' && line.key === 'interface-name')?.value;
+    if (iface) names.push(iface);
+  }
+  return names;
+}
+
+/**
+ * The primary NIC's name when the running system cannot be asked (no --live): the first DHCP
+ * interface ifupdown or a NetworkManager profile names, else ens4 — what Compute Engine's
+ * virtio-net NIC (PCI slot 4) is called under predictable interface names.
+ */
+export async function configuredNicName(host: Host): Promise<string> {
+  return (await ifupdownDhcpInterfaces(host))[0] ?? (await keyfileInterfaces(host))[0] ?? 'ens4';
+}
+
+/** Whether a .network file's [Match] section selects this (physical, VM) interface. */
+function networkMatches(text: string, nic: string): boolean {
+  const match = iniLines(text).filter((line) => line.section === 'Match');
+  return match.every(({ key, value }) => {
+    const negated = value.startsWith('!');
+    const items = value.replace(/^!/, '').split(/\s+/).filter(Boolean);
+    let hit: boolean;
+    if (key === 'Name') hit = items.some((pattern) => globMatches(pattern, nic));
+    else if (key === 'Type') hit = items.includes('ether');
+    else if (key === 'Virtualization') hit = items.some((item) => ['yes', 'true', 'vm', 'kvm'].includes(item));
+    else if (key === 'Kind') hit = false;
+    else return false; // a condition we cannot evaluate here (MAC, driver, path...): not assumed to match
+    return negated ? !hit : hit;
+  });
+}
+
+async function networkd(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  if (!(await anyExists(host, [...WANTS('systemd-networkd.service'), '/etc/systemd/system/sockets.target.wants/systemd-networkd.socket']))) return undefined;
+  for (const file of await searchPathFiles(host, NETWORKD_DIRS, '.network')) {
+    if ((await host.readLink(file)) === '/dev/null') continue;
+    if (!networkMatches((await host.readText(file)) ?? '', nic)) continue;
+    const name = path.posix.basename(file);
+    const dropIn = `/etc/systemd/network/${name}.d/${NETWORKD_DROP_IN}`;
+    const conflicts: string[] = [];
+    const dropIns = await searchPathFiles(host, NETWORKD_DIRS.map((dir) => `${dir}/${name}.d`), '.conf');
+    for (const other of dropIns.filter((other) => path.posix.basename(other) > NETWORKD_DROP_IN)) {
+      for (const line of iniLines((await host.readText(other)) ?? '')) {
+        if (line.section === 'Link' && line.key === 'MTUBytes' && line.value !== String(mtu)) conflicts.push(`${other}:${line.line} sets MTUBytes=${line.value}`);
+      }
+    }
+    return { stack: 'systemd-networkd', path: dropIn, content: [...HEADER(dropIn), '[Link]', `MTUBytes=${mtu}`].join('\n') + '\n', conflicts };
+  }
+  return undefined;
+}
+
+async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
+  if (!(await anyExists(host, ['/etc/dhcp/dhclient.conf', '/sbin/dhclient-script', '/usr/sbin/dhclient-script']))) return undefined;
+  const content = [
+    ...HEADER(DHCLIENT_HOOK),
+    '# dhclient-script sources this before it configures a lease and then sets the link MTU from',
+    '# new_interface_mtu (BOUND, RENEW, REBIND, REBOOT), so the MTU survives every renewal.',
+    `if [ "$interface" = "${nic}" ]; then`,
+    `\tnew_interface_mtu=${mtu}`,
+    'fi',
+  ];
+  return { stack: 'ifupdown/dhclient', path: DHCLIENT_HOOK, content: content.join('\n') + '\n', conflicts: [] };
+}
+
+async function networkManager(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  const installed = (await anyExists(host, WANTS('NetworkManager.service'))) || (await host.exists('/etc/NetworkManager/NetworkManager.conf'));
+  if (!installed) return undefined;
+  const conflicts: string[] = [];
+  for (const name of await host.readDir('/etc/NetworkManager/system-connections')) {
+    const file = `/etc/NetworkManager/system-connections/${name}`;
+    const lines = iniLines((await host.readText(file)) ?? '');
+    const iface = lines.find((line) => line.section === 'connection' && line.key === 'interface-name')?.value;
+    const profileMtu = lines.find((line) => (line.section === 'ethernet' || line.section === '802-3-ethernet') && line.key === 'mtu');
+    if ((iface === undefined || iface === nic) && profileMtu && profileMtu.value !== '0' && profileMtu.value !== String(mtu)) {
+      conflicts.push(`${file}:${profileMtu.line} sets mtu=${profileMtu.value} in the connection profile, which wins over conf.d defaults`);
+    }
+  }
+  const content = [...HEADER(NM_DROP_IN), '[connection-gce-firstboot-mtu]', `match-device=interface-name:${nic}`, `ethernet.mtu=${mtu}`];
+  return { stack: 'NetworkManager', path: NM_DROP_IN, content: content.join('\n') + '\n', conflicts };
+}
+
+/** The stack that manages `nic` in this root (ifupdown's DHCP stanza, then networkd, then NetworkManager). */
+export async function persistenceFor(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mtu)) ?? (await networkManager(host, nic, mtu));
+}
