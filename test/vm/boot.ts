@@ -188,7 +188,7 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     "-machine", `pc,accel=${accel}`,
     // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
     // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too.
-    "-cpu", accel === "kvm" ? "host" : "max",
+    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max"),
     "-smp", "1",
     "-m", String(opts.memoryMiB ?? 1024),
     "-smbios", `type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-1234,uuid=${uuid}`,
