@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that provide the given commands, only those missing.
+# Usage: test/setup/ensure-tools.sh ssh-keygen ip unshare ...
+set -euo pipefail
+declare -A PACKAGE_OF=(
+  [ssh-keygen]=openssh-client
+  [ssh]=openssh-client
+  [sshd]=openssh-server
+  [ip]=iproute2
+  [unshare]=util-linux
+  [nsenter]=util-linux
+  [chronyd]=chrony
+  [systemd-analyze]=systemd
+  [systemd-notify]=systemd
+  [debugfs]=e2fsprogs
+  [mke2fs]=e2fsprogs
+  [sfdisk]=fdisk
+  [socat]=socat
+  [qemu-system-x86_64]=qemu-system-x86
+  [mmdebstrap]=mmdebstrap
+  [dpkg-deb]=dpkg
+  [lintian]=lintian
+  [rpmbuild]=rpm
+  [rpm]=rpm
+  [hostname]=hostname
+  [script]=bsdutils
+)
+missing=()
+for tool in "$@"; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+    package=${PACKAGE_OF[$tool]:-}
+    if [ -z "$package" ]; then echo "ensure-tools: no package known for $tool" >&2; exit 1; fi
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "ensure-tools: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
