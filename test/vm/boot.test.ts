@@ -2,7 +2,7 @@
 // under QEMU with the metadata emulator behind 169.254.169.254, check the serial log.
 // Skips only with GCE_FIRSTBOOT_SKIP_VM=1. Needs root (mmdebstrap, chroot, dpkg).
 import { describe, it, expect, beforeAll } from "vitest";
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bootImage, defaultEmulatorCommand, REPO_ROOT, type BootResult } from "./boot.js";
@@ -23,28 +23,36 @@ export function findDeb(): string | undefined {
   return debs.length ? join(out, debs[debs.length - 1]!) : undefined;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  return execFileSync(cmd, args, {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-  }).trim();
+/** Run a command without blocking the event loop (a long execFileSync starves vitest's RPC). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+    let out = "";
+    p.stdout.on("data", (b: Buffer) => { out += b.toString(); });
+    p.on("error", reject);
+    p.on("exit", (code) =>
+      code === 0 ? resolvePromise(out.trim()) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`)));
+  });
 }
 
-function ensureTools(): void {
-  const shared = join(REPO_ROOT, "test/setup/ensure-tools.sh");
-  if (existsSync(shared)) run("bash", [shared, ...TOOLS]);
-  else run("bash", [join(VM, "ensure-vm-tools.sh")]);
+async function ensureTools(): Promise<void> {
+  await run("bash", [join(REPO_ROOT, "test/setup/ensure-tools.sh"), ...TOOLS]);
+  // grub-mkimage can come from grub-common alone; the BIOS modules are in grub-pc-bin.
+  if (!existsSync("/usr/lib/grub/i386-pc/boot.img")) {
+    await run("apt-get", ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", "--no-install-recommends", "grub-pc-bin"], {
+      DEBIAN_FRONTEND: "noninteractive",
+    });
+  }
 }
 
 /** Build (rootfs from cache) and return the image directory. */
-export function buildImage(deb: string | undefined, outDir: string, env: NodeJS.ProcessEnv = {}): string {
-  ensureTools();
+export async function buildImage(deb: string | undefined, outDir: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  await ensureTools();
   const t0 = performance.now();
-  const rootfs = run("bash", [join(VM, "build-rootfs.sh")], env).split("\n").pop()!;
+  const rootfs = (await run("bash", [join(VM, "build-rootfs.sh")], env)).split("\n").pop()!;
   const t1 = performance.now();
   mkdirSync(outDir, { recursive: true });
-  run("bash", [join(VM, "build-image.sh"), rootfs, deb ?? "", outDir], env);
+  await run("bash", [join(VM, "build-image.sh"), rootfs, deb ?? "", outDir], env);
   const t2 = performance.now();
   console.log(`vm: rootfs ${((t1 - t0) / 1000).toFixed(1)} s, image ${((t2 - t1) / 1000).toFixed(1)} s`);
   return outDir;
@@ -57,12 +65,12 @@ describe.skipIf(SKIP)(`VM boot (${deb ? `with ${deb}` : "baseline, no agent"})`,
   const uuid = "6b0a3a6e-2f0e-4c43-9d4b-1e1f4b1a0c01";
 
   beforeAll(async () => {
-    const dir = buildImage(deb, join(REPO_ROOT, "out/vm", deb ? "agent" : "baseline"));
+    const dir = await buildImage(deb, join(REPO_ROOT, "out/vm", deb ? "agent" : "baseline"));
     r = await bootImage({
       disk: join(dir, "disk.raw"),
       uuid,
       serialLog: join(dir, "serial.log"),
-      timeoutMs: 300_000,
+      timeoutMs: Number(process.env.GCE_FIRSTBOOT_VM_TIMEOUT ?? 300) * 1000,
     });
     console.log(`vm: serial log ${r.serialLog}`);
     console.log(`vm: timings (s since QEMU start) ${JSON.stringify(r.timings)}`);

@@ -5,7 +5,7 @@
 // CLI (after `npm run build`):
 //   node dist/test/vm/boot.js --disk out/vm/disk.raw [--uuid U] [--metadata FILE.json]
 //        [--persistent] [--kernel DIR] [--timeout 300] [--log FILE] [--no-restrict]
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
@@ -38,7 +38,7 @@ export function defaultMetadata(uuid: string, instanceId = "1234567890123456789"
       "machine-type": "projects/123/machineTypes/e2-small",
       uuid,
     },
-    project: { projectId: "proj", numericProjectId: "123", attributes: {} },
+    project: { "project-id": "proj", "numeric-project-id": 123, attributes: {} },
   };
 }
 
@@ -188,7 +188,7 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     "-machine", `pc,accel=${accel}`,
     // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
     // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too.
-    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max"),
+    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max,-svm,-vmx"),
     "-smp", "1",
     "-m", String(opts.memoryMiB ?? 1024),
     "-smbios", `type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-1234,uuid=${uuid}`,
@@ -302,6 +302,12 @@ export function parseSerial(lines: SerialLine[]): {
       reportBegin: begin,
     },
   };
+}
+
+/** A sparse copy of a disk to boot with `persistent: true` (second-boot tests). */
+export function copyDisk(src: string, dst: string): string {
+  execFileSync("cp", ["--sparse=always", src, dst]);
+  return dst;
 }
 
 // ---- CLI ------------------------------------------------------------------------------------

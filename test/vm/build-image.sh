@@ -30,7 +30,7 @@ GRUB_DIR=/usr/lib/grub/i386-pc
 log() { echo "build-image: $*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 2; }
 for t in sfdisk mke2fs grub-mkimage tar; do
-  command -v "$t" >/dev/null || { log "$t missing (run test/vm/ensure-vm-tools.sh)"; exit 2; }
+  command -v "$t" >/dev/null || { log "$t missing (run test/setup/ensure-tools.sh $t)"; exit 2; }
 done
 [ -f "$GRUB_DIR/boot.img" ] || { log "$GRUB_DIR missing (grub-pc-bin)"; exit 2; }
 [ -z "$DEB_PATH" ] || [ -f "$DEB_PATH" ] || { log "no such .deb: $DEB_PATH"; exit 2; }

@@ -13,7 +13,7 @@
 #
 # The cache key is a hash of the package list, the mirrors, this script and
 # rootfs-customize.sh, so a change to any of them builds a new root.
-# Needs root, mmdebstrap (see ensure-vm-tools.sh). Never touches the host's /etc.
+# Needs root and mmdebstrap (test/setup/ensure-tools.sh mmdebstrap). Never touches the host's /etc.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,7 +44,7 @@ if [ -s "$OUT" ] && [ "${GCE_FIRSTBOOT_VM_REBUILD:-0}" != 1 ]; then
   exit 0
 fi
 
-command -v mmdebstrap >/dev/null || { log "mmdebstrap missing (run test/vm/ensure-vm-tools.sh)"; exit 2; }
+command -v mmdebstrap >/dev/null || { log "mmdebstrap missing (run test/setup/ensure-tools.sh mmdebstrap)"; exit 2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 2; }
 
 mkdir -p "$CACHE"
