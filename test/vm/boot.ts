@@ -189,7 +189,7 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
     // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too.
     "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max,-svm,-vmx"),
-    "-smp", "1",
+    "-smp", process.env.GCE_FIRSTBOOT_VM_SMP ?? "1",
     "-m", String(opts.memoryMiB ?? 1024),
     "-smbios", `type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-1234,uuid=${uuid}`,
     // PCI slots as on Compute Engine: disk controller 00:03.0, NIC 00:04.0 → the NIC is ens4.
