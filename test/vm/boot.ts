@@ -187,8 +187,10 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     "-nodefaults", "-vga", "none", "-display", "none", "-no-reboot",
     "-machine", `pc,accel=${accel}`,
     // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
-    // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too.
-    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max,-svm,-vmx"),
+    // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too. Not
+    // "max,-svm,-vmx": three boots with it saw systemd-logind/networkd fail their starts
+    // over and over and never finish; plain "max" booted cleanly on the same loaded machine.
+    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max"),
     "-smp", process.env.GCE_FIRSTBOOT_VM_SMP ?? "1",
     "-m", String(opts.memoryMiB ?? 1024),
     "-smbios", `type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-1234,uuid=${uuid}`,
