@@ -18,6 +18,7 @@ declare -A PACKAGE_OF=(
   [socat]=socat
   [qemu-system-x86_64]=qemu-system-x86
   [mmdebstrap]=mmdebstrap
+  [grub-mkimage]=grub-pc-bin
   [dpkg-deb]=dpkg
   [lintian]=lintian
   [rpmbuild]=rpm
