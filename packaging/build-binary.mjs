@@ -14,7 +14,7 @@
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, mkdirSync, rmSync, statSync, existsSync, renameSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, rmSync, statSync, existsSync, renameSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +50,7 @@ const result = await build({
   outfile: bundle,
   legalComments: 'none',
   logLevel: 'silent',
+  metafile: true,
 });
 for (const w of result.warnings) {
   const where = w.location ? `${w.location.file}:${w.location.line}` : '';
@@ -59,6 +60,27 @@ const importMeta = result.warnings.filter((w) => /import\.meta/.test(w.text));
 if (importMeta.length > 0) {
   fail('the bundle uses import.meta, which is empty in the CommonJS bundle (see warnings above)');
 }
+
+// The packages that went into the bundle, with their licenses, for the packages' docs.
+const bundled = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (!m) continue;
+  const dir = input.slice(0, m.index + m[0].length);
+  if (bundled.has(dir)) continue;
+  const pj = JSON.parse(readFileSync(resolve(root, dir, 'package.json'), 'utf8'));
+  bundled.set(dir, `${pj.name} ${pj.version} ${typeof pj.license === 'string' ? pj.license : 'see package'}`);
+}
+writeFileSync(
+  join(work, 'THIRD-PARTY'),
+  [
+    'gce-firstboot is one executable: Node.js (MIT and others, https://github.com/nodejs/node/blob/main/LICENSE)',
+    `version ${process.version}, with the agent and these npm packages bundled in (name version license):`,
+    '',
+    ...[...new Set(bundled.values())].sort(),
+    '',
+  ].join('\n'),
+);
 
 // 2. Base binary: the running Node, stripped. The SEA blob format is tied to the Node
 // version, so the blob must be made by this same Node: put its directory first in PATH.

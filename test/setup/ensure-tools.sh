@@ -9,6 +9,7 @@ set -eu
 TABLE='
 dpkg-deb        dpkg
 dpkg            dpkg
+dpkg-shlibdeps  dpkg-dev
 fakeroot        fakeroot
 lintian         lintian
 rpm             rpm
