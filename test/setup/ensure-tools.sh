@@ -16,6 +16,7 @@ rpm             rpm
 rpmbuild        rpm
 rpm2cpio        rpm
 cpio            cpio
+flock           util-linux
 strip           binutils
 systemd-analyze systemd
 deb-systemd-helper init-system-helpers
