@@ -1,5 +1,5 @@
 // Shared by the packaging tests: tools, one build of out/ for all test files, small runners.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,8 @@ export const UNITS = ['gce-firstboot-early.service', 'gce-firstboot.service'] as
 export const BUILD_TIMEOUT = 15 * 60_000;
 
 /** Installs missing command-line tools with test/setup/ensure-tools.sh (apt-get). */
-export function ensureTools(...tools: string[]): void {
-  execFileSync('sh', [join(ROOT, 'test/setup/ensure-tools.sh'), ...tools], { stdio: ['ignore', 'ignore', 'inherit'] });
+export async function ensureTools(...tools: string[]): Promise<void> {
+  await out('sh', [join(ROOT, 'test/setup/ensure-tools.sh'), ...tools]);
 }
 
 /**
@@ -23,12 +23,11 @@ export function ensureTools(...tools: string[]): void {
  * Test files run in parallel workers: they serialise on a lock file with flock(1), so the
  * build happens once and the others find it fresh.
  */
-export function ensureBuilt(): { deb: string; rpm: string } {
-  ensureTools('dpkg-deb', 'dpkg-shlibdeps', 'rpmbuild', 'strip', 'flock');
+export async function ensureBuilt(): Promise<{ deb: string; rpm: string }> {
+  await ensureTools('dpkg-deb', 'dpkg-shlibdeps', 'rpmbuild', 'strip', 'flock', 'file');
   mkdirSync(OUT, { recursive: true });
-  execFileSync('flock', [join(OUT, '.package.lock'), 'bash', join(ROOT, 'packaging/package.sh'), '--if-stale'], {
+  await out('flock', [join(OUT, '.package.lock'), 'bash', join(ROOT, 'packaging/package.sh'), '--if-stale'], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
     timeout: BUILD_TIMEOUT,
   });
   const files = readdirSync(OUT);
@@ -38,15 +37,36 @@ export function ensureBuilt(): { deb: string; rpm: string } {
   return { deb: join(OUT, deb), rpm: join(OUT, rpm) };
 }
 
-/** Runs a command; never throws, returns status and output for the assertions. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeout?: number;
+}
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command asynchronously (a long synchronous child would starve vitest's worker RPC);
+ * never throws for a non-zero exit: returns status and output for the assertions.
+ */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') {
+        if (error.code === 'ENOENT' || error.killed) return reject(error);
+      }
+      const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
 }
 
 /** Runs a command and returns stdout; throws with stderr when it fails. */
-export function out(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = run(cmd, args, opts);
-  if (r.error) throw r.error;
+export async function out(cmd: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }

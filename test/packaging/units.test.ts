@@ -4,7 +4,7 @@ import { cpSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, UNITS, ensureTools, parseUnit, run } from './helpers.js';
+import { ROOT, UNITS, ensureTools, parseUnit, run, type RunResult } from './helpers.js';
 
 const unitText = (name: string) => readFileSync(join(ROOT, 'units', name), 'utf8');
 const early = parseUnit(unitText('gce-firstboot-early.service'));
@@ -19,12 +19,12 @@ const one = (u: typeof early, section: string, key: string): string | undefined 
  * copy of the system's unit directory, our units, and a stand-in executable.
  */
 let root: string;
-function verify(...units: string[]) {
+function verify(...units: string[]): Promise<RunResult> {
   return run('systemd-analyze', ['verify', `--root=${root}`, ...units]);
 }
 
-beforeAll(() => {
-  ensureTools('systemd-analyze');
+beforeAll(async () => {
+  await ensureTools('systemd-analyze');
   root = mkdtempSync(join(tmpdir(), 'gfb-units-'));
   mkdirSync(join(root, 'lib/systemd'), { recursive: true });
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
@@ -37,23 +37,23 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('systemd-analyze verify', () => {
-  it('passes on both units', () => {
-    const r = verify(...UNITS);
+  it('passes on both units', async () => {
+    const r = await verify(...UNITS);
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
   });
 
   // systemd-analyze only warns about a bad value (exit 0), hence the test above asserts
   // that it says nothing at all. These two prove that it looks at what we give it.
-  it('is a real check: a bad value in a copy of the unit is reported', () => {
+  it('is a real check: a bad value in a copy of the unit is reported', async () => {
     const broken = unitText('gce-firstboot.service').replace(/^Type=notify$/m, 'Type=notifyy');
     writeFileSync(join(root, 'lib/systemd/system/gce-firstboot-broken.service'), broken);
-    expect(verify('gce-firstboot-broken.service').stderr).toMatch(/notifyy/);
+    expect((await verify('gce-firstboot-broken.service')).stderr).toMatch(/notifyy/);
   });
-  it('is a real check: a missing executable fails it', () => {
+  it('is a real check: a missing executable fails it', async () => {
     const broken = unitText('gce-firstboot.service').replace(/^ExecStart=\/usr\/bin\/gce-firstboot/m, 'ExecStart=/usr/bin/gce-firstboot-missing');
     writeFileSync(join(root, 'lib/systemd/system/gce-firstboot-missing.service'), broken);
-    const r = verify('gce-firstboot-missing.service');
+    const r = await verify('gce-firstboot-missing.service');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/gce-firstboot-missing/);
   });

@@ -9,6 +9,7 @@ set -eu
 TABLE='
 dpkg-deb        dpkg
 dpkg            dpkg
+dpkg-query      dpkg
 dpkg-shlibdeps  dpkg-dev
 fakeroot        fakeroot
 lintian         lintian
@@ -17,8 +18,10 @@ rpmbuild        rpm
 rpm2cpio        rpm
 cpio            cpio
 flock           util-linux
+file            file
 strip           binutils
 systemd-analyze systemd
+systemctl       systemd
 deb-systemd-helper init-system-helpers
 mmdebstrap      mmdebstrap
 '
