@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { VERSION } from '../version.js';
+import { COMMANDS } from './commands/index.js';
+import { UsageError } from './usage-error.js';
+import { ConfigError } from '../config/schema.js';
+import { EXIT } from '../report/exit-code.js';
+import { LockTimeoutError } from '../state/run-lock.js';
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return `Usage: gce-firstboot <command> [options]
+
+Makes a custom Compute Engine image come up right on every VM, and keeps it there.
+
+Commands:
+${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+
+gce-firstboot <command> --help shows a command's options. --version prints the version.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`gce-firstboot ${VERSION}\n`);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? EXIT.usage : 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"; try --help`);
+    return await command.run(rest);
+  } catch (error) {
+    const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (known) {
+      process.stderr.write(`gce-firstboot: ${(error as Error).message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof LockTimeoutError) {
+      process.stderr.write(`gce-firstboot: ${error.message}\n`);
+      return EXIT.moduleFailed;
+    }
+    process.stderr.write(`gce-firstboot: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.moduleFailed;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`gce-firstboot: ${String(error)}\n`);
+    process.exitCode = EXIT.moduleFailed;
+  },
+);

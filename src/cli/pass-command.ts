@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { COMMON_HELP, COMMON_OPTIONS, type CommonValues } from './common-options.js';
+import { openSession } from './session.js';
+import { UsageError } from './usage-error.js';
+import { runPass, type PassMode } from '../pass/run-pass.js';
+import type { Stage } from '../policy/types.js';
+import { RunLock } from '../state/run-lock.js';
+import { exitCodeFor } from '../report/exit-code.js';
+import { renderHuman } from '../report/render-human.js';
+import type { Report } from '../report/model.js';
+
+const STAGES: readonly Stage[] = ['early', 'network'];
+/** How long an apply waits for another run (e.g. the daemon's pass) to finish. */
+const LOCK_WAIT_MS = 120_000;
+
+export interface PassCommandSpec {
+  mode: 'check' | 'apply';
+  argv: string[];
+}
+
+export const STAGE_HELP = `  --stage STAGE          only modules of this stage: early (no network, before sshd) or network;
+                         automatic runs use it, and then per-instance/per-boot modules apply only when new`;
+
+function parseStage(value: string | undefined): Stage | undefined {
+  if (value === undefined) return undefined;
+  if (!(STAGES as readonly string[]).includes(value)) throw new UsageError(`--stage: expected early or network, got "${value}"`);
+  return value as Stage;
+}
+
+export function printReport(report: Report, json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderHuman(report));
+}
+
+/** check and apply: one pass over the selected modules, the report printed, the exit code returned. */
+export async function runPassCommand({ mode, argv }: PassCommandSpec, help: string): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, stage: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${help}\n\n${COMMON_HELP}\n`);
+    return 0;
+  }
+  if (mode === 'check' && values['dry-run']) throw new UsageError('--dry-run is for apply; check never changes anything');
+  const stage = parseStage(values.stage);
+  const session = await openSession(values as CommonValues, stage);
+  const passMode: PassMode = mode === 'apply' ? (values['dry-run'] ? 'dry-run' : 'apply') : 'check';
+  const lock = passMode === 'apply' ? await RunLock.acquire(session.host, LOCK_WAIT_MS) : undefined;
+  try {
+    const report = await runPass({
+      host: session.host,
+      modules: session.modules,
+      settings: session.settings,
+      metadata: session.metadataView(stage),
+      state: session.state,
+      log: session.log,
+      mode: passMode,
+      respectFrequency: stage !== undefined,
+      machine: session.machine,
+      console: (lines) => session.serial.writeLines(lines),
+    });
+    if (passMode === 'apply') await session.state.saveReport(report);
+    printReport(report, values.json);
+    return exitCodeFor(report);
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,103 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Host } from '../host/host.js';
+import { SerialPort } from '../host/serial-port.js';
+import { parseConfig, type AgentConfig } from '../config/load.js';
+import { ConfigError } from '../config/schema.js';
+import { MetadataClient } from '../metadata/client.js';
+import { MetadataView } from '../metadata/view.js';
+import { ALL_MODULES } from '../policy/registry.js';
+import type { Logger, MachineIdentity, PolicyModule, Stage } from '../policy/types.js';
+import type { ModuleSettings } from '../pass/run-pass.js';
+import { StateStore } from '../state/store.js';
+import { checkLogLevel, splitIds, type CommonValues } from './common-options.js';
+import { createLogger } from './logger.js';
+import { UsageError } from './usage-error.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
+
+/** Everything a command needs to look at one machine, built from the common options. */
+export interface Session {
+  host: Host;
+  config: AgentConfig;
+  modules: readonly PolicyModule[];
+  log: Logger;
+  serial: SerialPort;
+  machine: MachineIdentity;
+  state: StateStore;
+  metadataHost: string | undefined;
+  settings(moduleId: string): ModuleSettings;
+  /** A metadata view for one pass; without the network in the early stage. */
+  metadataView(stage?: Stage): MetadataView;
+}
+
+async function readConfig(host: Host, explicit: string | undefined): Promise<{ text: string | undefined; file: string }> {
+  if (explicit) {
+    try {
+      return { text: await fs.readFile(explicit, 'utf8'), file: explicit };
+    } catch (error) {
+      throw new ConfigError(`${explicit}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  return { text: await host.readText(DEFAULT_CONFIG_PATH), file: host.resolve(DEFAULT_CONFIG_PATH) };
+}
+
+function selectModules(config: AgentConfig, values: CommonValues, stage: Stage | undefined): PolicyModule[] {
+  const known = new Set(ALL_MODULES.map((module) => module.id));
+  const only = splitIds(values.only);
+  const skip = splitIds(values.skip) ?? [];
+  for (const [flag, ids] of [['--only', only ?? []], ['--skip', skip]] as const) {
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length) throw new UsageError(`${flag}: unknown module ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+  }
+  return ALL_MODULES.filter(
+    (module) =>
+      (only ? only.includes(module.id) : config.modules[module.id]?.enabled !== false) &&
+      !skip.includes(module.id) &&
+      (stage === undefined || module.stage === stage),
+  );
+}
+
+export async function openSession(values: CommonValues, stage?: Stage): Promise<Session> {
+  const log = createLogger(checkLogLevel(values['log-level']));
+  const root = path.resolve(values.root);
+  const host = new Host({
+    root,
+    live: root === '/' || values.live,
+    ...(values['proc-sys'] ? { procSys: path.resolve(values['proc-sys']) } : {}),
+    ...(values['sys-dir'] ? { sysDir: path.resolve(values['sys-dir']) } : {}),
+  });
+  const { text, file } = await readConfig(host, values.config);
+  const config = parseConfig(text, file, ALL_MODULES);
+  const modules = selectModules(config, values, stage);
+  const serial = new SerialPort(host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`));
+  const machine: MachineIdentity = {
+    productUuid: (await host.readSys('class/dmi/id/product_uuid'))?.toLowerCase() || undefined,
+    bootId: (await host.readSysctl('kernel.random.boot_id').catch(() => undefined)) || undefined,
+  };
+  const metadataHost = values['metadata-host'] || config.core.metadata_host || undefined;
+  const state = await StateStore.load(host);
+  return {
+    host,
+    config,
+    modules,
+    log,
+    serial,
+    machine,
+    state,
+    metadataHost,
+    settings: (moduleId) => {
+      const moduleConfig = config.modules[moduleId];
+      return { options: moduleConfig?.options ?? {}, extraOptions: moduleConfig?.extraOptions ?? {} };
+    },
+    metadataView: (passStage) => {
+      if (passStage === 'early') return new MetadataView(undefined, 'the early stage does not wait for the network');
+      const client = new MetadataClient({
+        host: metadataHost,
+        requestTimeoutMs: config.core.request_timeout_ms,
+        retryBudgetMs: config.core.boot_deadline_sec * 1000,
+      });
+      return new MetadataView(client);
+    },
+  };
+}

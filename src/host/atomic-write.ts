@@ -1,0 +1,59 @@
+import { promises as fs, constants } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `content` to `target` so that readers see either the whole old file or the whole new one:
+ * a temp file in the same directory, created with its final mode (never briefly wider), fsynced,
+ * renamed over the target, then the directory fsynced so the rename survives a crash.
+ */
+export async function writeFileAtomic(target: string, content: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.gce-firstboot-${randomBytes(6).toString('hex')}.tmp`);
+  const mode = options.mode ?? 0o644;
+  const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode);
+      if (options.uid !== undefined && options.gid !== undefined) await handle.chown(options.uid, options.gid);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await fsyncDirectory(dir);
+}
+
+/** Replaces `linkPath` by a symlink to `target` atomically (a temp link renamed over it). */
+export async function symlinkAtomic(target: string, linkPath: string): Promise<void> {
+  const dir = path.dirname(linkPath);
+  const temp = path.join(dir, `.${path.basename(linkPath)}.gce-firstboot-${randomBytes(6).toString('hex')}.tmp`);
+  await fs.symlink(target, temp);
+  try {
+    await fs.rename(temp, linkPath);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await fsyncDirectory(dir);
+}

@@ -1,0 +1,218 @@
+import { promises as fs, constants, type Stats } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { writeFileAtomic, symlinkAtomic } from './atomic-write.js';
+
+export interface HostOptions {
+  /** Files are read and written below this directory. */
+  root: string;
+  /** Where the kernel's sysctl tree is (a fake one in tests). */
+  procSys?: string;
+  /** Where sysfs is (a fake one in tests): the SMBIOS UUID is read from here. */
+  sysDir?: string;
+  /** Whether runtime changes (sysctl, hostname, links) may be made. */
+  live: boolean;
+  /** The agent's state directory, as a path inside the root. */
+  stateDir?: string;
+  /** Extra environment for commands (tests point PATH at fakes only where no real tool exists). */
+  commandEnv?: Record<string, string>;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export const DEFAULT_STATE_DIR = '/var/lib/gce-firstboot';
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Every touch of the machine goes through here, so that policy code works on any root. */
+export class Host {
+  readonly root: string;
+  readonly procSys: string;
+  readonly sysDir: string;
+  readonly live: boolean;
+  readonly stateDir: string;
+  private readonly commandEnv: Record<string, string>;
+
+  constructor(options: HostOptions) {
+    this.root = path.resolve(options.root);
+    this.procSys = options.procSys ?? '/proc/sys';
+    this.sysDir = options.sysDir ?? '/sys';
+    this.live = options.live;
+    this.stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+    this.commandEnv = options.commandEnv ?? {};
+  }
+
+  /** Absolute path on this machine for a path inside the root. */
+  resolve(guestPath: string): string {
+    return path.join(this.root, path.resolve('/', guestPath));
+  }
+
+  async readText(guestPath: string): Promise<string | undefined> {
+    try {
+      return await fs.readFile(this.resolve(guestPath), 'utf8');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async lstat(guestPath: string): Promise<Stats | undefined> {
+    try {
+      return await fs.lstat(this.resolve(guestPath));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async exists(guestPath: string): Promise<boolean> {
+    return (await this.lstat(guestPath)) !== undefined;
+  }
+
+  async readDir(guestPath: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.resolve(guestPath))).sort();
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
+  async readLink(guestPath: string): Promise<string | undefined> {
+    try {
+      return await fs.readlink(this.resolve(guestPath));
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+      throw error;
+    }
+  }
+
+  async mkdirp(guestPath: string, mode = 0o755): Promise<void> {
+    await fs.mkdir(this.resolve(guestPath), { recursive: true, mode });
+  }
+
+  /**
+   * Writes a file atomically. An existing file keeps its mode and owner unless `mode` is given,
+   * and is backed up once (the first time we change it) under the state directory.
+   */
+  async writeText(guestPath: string, content: string, options: { mode?: number } = {}): Promise<void> {
+    const target = this.resolve(guestPath);
+    const existing = await this.lstat(guestPath);
+    if (existing) await this.backupOnce(guestPath, existing);
+    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    await writeFileAtomic(target, content, {
+      mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
+      ...(existing?.isFile() ? { uid: existing.uid, gid: existing.gid } : {}),
+    });
+  }
+
+  /** Removes a file (backed up once first). Returns whether there was something to remove. */
+  async remove(guestPath: string): Promise<boolean> {
+    const existing = await this.lstat(guestPath);
+    if (!existing) return false;
+    await this.backupOnce(guestPath, existing);
+    await fs.rm(this.resolve(guestPath), { force: true });
+    return true;
+  }
+
+  async symlink(target: string, guestPath: string): Promise<void> {
+    const existing = await this.lstat(guestPath);
+    if (existing) await this.backupOnce(guestPath, existing);
+    await fs.mkdir(path.dirname(this.resolve(guestPath)), { recursive: true });
+    await symlinkAtomic(target, this.resolve(guestPath));
+  }
+
+  /** Path of the backup a managed file gets before its first change. */
+  backupPath(guestPath: string): string {
+    return path.posix.join(this.stateDir, 'backup', path.resolve('/', guestPath));
+  }
+
+  private async backupOnce(guestPath: string, stats: Stats): Promise<void> {
+    const backup = this.backupPath(guestPath);
+    if (guestPath.startsWith(this.stateDir + '/') || (await this.lstat(backup))) return;
+    await this.mkdirp(path.posix.dirname(backup), 0o700);
+    await fs.chmod(this.resolve(this.stateDir), 0o700);
+    if (stats.isSymbolicLink()) {
+      const link = await fs.readlink(this.resolve(guestPath));
+      await symlinkAtomic(link, this.resolve(backup));
+    } else if (stats.isFile()) {
+      const content = await fs.readFile(this.resolve(guestPath));
+      await writeFileAtomic(this.resolve(backup), content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
+    }
+  }
+
+  private sysctlPath(key: string): string {
+    return path.join(this.procSys, ...key.split('.'));
+  }
+
+  /** The running kernel's value, undefined when this kernel lacks the key. */
+  async readSysctl(key: string): Promise<string | undefined> {
+    try {
+      return (await fs.readFile(this.sysctlPath(key), 'utf8')).trim();
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async writeSysctl(key: string, value: string): Promise<void> {
+    if (!this.live) throw new Error(`refusing to set ${key} at runtime without --live`);
+    await fs.writeFile(this.sysctlPath(key), `${value}\n`);
+  }
+
+  /** A sysfs attribute, trimmed; undefined when absent or unreadable. */
+  async readSys(relativePath: string): Promise<string | undefined> {
+    try {
+      return (await fs.readFile(path.join(this.sysDir, relativePath), 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Runs a program with an argument array (never through a shell). Never rejects on exit code. */
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const result = await execa(command, args, {
+      reject: false,
+      input: options.input,
+      timeout: options.timeoutMs ?? 60_000,
+      env: { ...this.commandEnv, ...options.env },
+      stripFinalNewline: false,
+    });
+    if (result.failed && result.exitCode === undefined) {
+      const reason = (result as { code?: string }).code === 'ENOENT' ? 'not found' : result.shortMessage;
+      throw new Error(`${command}: ${reason}`);
+    }
+    return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+  }
+
+  /** Whether a program can be run from PATH. */
+  async hasCommand(command: string): Promise<boolean> {
+    const dirs = (this.commandEnv.PATH ?? process.env.PATH ?? '').split(':').filter(Boolean);
+    for (const dir of dirs) {
+      try {
+        await fs.access(path.join(dir, command), constants.X_OK);
+        return true;
+      } catch {
+        // try the next directory
+      }
+    }
+    return false;
+  }
+
+  now(): Date {
+    return new Date();
+  }
+}

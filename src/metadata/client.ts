@@ -1,0 +1,184 @@
+import got, { type Got, HTTPError, RequestError, type Response } from 'got';
+import { MetadataResponseError, MetadataUnreachableError } from './errors.js';
+
+export const DEFAULT_METADATA_HOST = '169.254.169.254';
+const FLAVOR = 'Google';
+
+export interface MetadataClientOptions {
+  /** host[:port]; defaults to GCE_METADATA_HOST, then the link-local IP (no DNS on the boot path). */
+  host?: string;
+  /** Timeout of one request, ms. */
+  requestTimeoutMs?: number;
+  /** How long to keep retrying an unreachable or failing server, ms (0 = one try). */
+  retryBudgetMs?: number;
+  /** Responses larger than this are refused rather than buffered. */
+  maxBodyBytes?: number;
+}
+
+export interface WatchResult {
+  value: unknown;
+  etag: string;
+}
+
+export function resolveMetadataHost(explicit?: string): string {
+  return explicit || process.env.GCE_METADATA_HOST || DEFAULT_METADATA_HOST;
+}
+
+function decodeUtf8(body: Buffer, path: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new MetadataResponseError(`metadata ${path}: response is not valid UTF-8`);
+  }
+}
+
+/** A client for the Compute Engine metadata server (computeMetadata/v1). */
+export class MetadataClient {
+  readonly host: string;
+  private readonly http: Got;
+  private readonly requestTimeoutMs: number;
+  private readonly retryBudgetMs: number;
+  private readonly maxBodyBytes: number;
+
+  constructor(options: MetadataClientOptions = {}) {
+    this.host = resolveMetadataHost(options.host);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 3_000;
+    this.retryBudgetMs = options.retryBudgetMs ?? 0;
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.http = got.extend({
+      prefixUrl: `http://${this.host}/computeMetadata/v1`,
+      headers: { 'Metadata-Flavor': FLAVOR, 'user-agent': 'gce-firstboot' },
+      followRedirect: false,
+      throwHttpErrors: false,
+      responseType: 'buffer',
+      retry: { limit: 0 },
+      dnsCache: false,
+    });
+  }
+
+  /** A leaf value as text; undefined when the server says 404 (absent). */
+  async getText(path: string): Promise<string | undefined> {
+    const response = await this.request('GET', path, {});
+    return response === undefined ? undefined : decodeUtf8(response.body, path);
+  }
+
+  /** A subtree as JSON (recursive=true&alt=json); undefined when absent. */
+  async getJson(path: string): Promise<unknown> {
+    const response = await this.request('GET', path, { recursive: 'true', alt: 'json' });
+    if (response === undefined) return undefined;
+    return this.parseJson(response.body, path);
+  }
+
+  /**
+   * Long-polls until the subtree's ETag differs from `lastEtag` or the server's timeout passes.
+   * Pass 'NONE' (or nothing) as the first ETag to get the current value at once.
+   */
+  async watch(path: string, lastEtag = 'NONE', timeoutSec = 60, signal?: AbortSignal): Promise<WatchResult | undefined> {
+    const response = await this.request(
+      'GET',
+      path,
+      { recursive: 'true', alt: 'json', wait_for_change: 'true', last_etag: lastEtag, timeout_sec: String(timeoutSec) },
+      { timeoutMs: (timeoutSec + 10) * 1000, signal, retry: false },
+    );
+    if (response === undefined) return undefined;
+    return { value: this.parseJson(response.body, path), etag: String(response.headers.etag ?? '') };
+  }
+
+  /** Writes a guest attribute; returns false when guest attributes are off (403/404). */
+  async putGuestAttribute(key: string, value: string): Promise<boolean> {
+    try {
+      await this.request('PUT', `instance/guest-attributes/${key}`, {}, { body: value, retry: false });
+      return true;
+    } catch (error) {
+      if (error instanceof MetadataResponseError && /HTTP (403|404)/.test(error.message)) return false;
+      throw error;
+    }
+  }
+
+  private parseJson(body: Buffer, path: string): unknown {
+    const text = decodeUtf8(body, path);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new MetadataResponseError(`metadata ${path}: response is not valid JSON`);
+    }
+  }
+
+  private async request(
+    method: 'GET' | 'PUT',
+    path: string,
+    searchParams: Record<string, string>,
+    options: { timeoutMs?: number; body?: string; signal?: AbortSignal; retry?: boolean } = {},
+  ): Promise<Response<Buffer> | undefined> {
+    const deadline = Date.now() + (options.retry === false ? 0 : this.retryBudgetMs);
+    let lastProblem = 'no answer';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.once(method, path, searchParams, options);
+        if (response.statusCode === 404 && method === 'GET') return undefined;
+        if (response.statusCode >= 200 && response.statusCode < 300) return response;
+        if (response.statusCode < 500) {
+          throw new MetadataResponseError(`metadata ${path}: HTTP ${response.statusCode}`);
+        }
+        lastProblem = `HTTP ${response.statusCode}`;
+      } catch (error) {
+        if (error instanceof MetadataResponseError) throw error;
+        if (options.signal?.aborted) throw error;
+        lastProblem = error instanceof RequestError ? `${error.code}: ${error.message}` : String(error);
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new MetadataUnreachableError(`metadata server ${this.host} unreachable (${lastProblem})`);
+      }
+      await sleep(Math.min(remaining, backoffMs(attempt)));
+    }
+  }
+
+  private async once(
+    method: 'GET' | 'PUT',
+    path: string,
+    searchParams: Record<string, string>,
+    options: { timeoutMs?: number; body?: string; signal?: AbortSignal },
+  ): Promise<Response<Buffer>> {
+    const request = this.http(path.replace(/^\/+/, ''), {
+      method,
+      searchParams,
+      body: options.body,
+      timeout: { request: options.timeoutMs ?? this.requestTimeoutMs },
+      signal: options.signal,
+    });
+    request.on('downloadProgress', (progress) => {
+      if (progress.transferred > this.maxBodyBytes) request.cancel('body over the size cap');
+    });
+    let response: Response<Buffer>;
+    try {
+      response = (await request) as unknown as Response<Buffer>;
+    } catch (error) {
+      if (request.isCanceled) {
+        throw new MetadataResponseError(`metadata ${path}: response larger than ${this.maxBodyBytes} bytes refused`);
+      }
+      if (error instanceof HTTPError) return error.response as Response<Buffer>;
+      throw error;
+    }
+    if (response.statusCode >= 300 && response.statusCode < 400) {
+      throw new MetadataResponseError(`metadata ${path}: redirect (HTTP ${response.statusCode}) refused`);
+    }
+    if (response.headers['metadata-flavor'] !== FLAVOR) {
+      throw new MetadataResponseError(`metadata ${path}: response lacks Metadata-Flavor: Google; not the metadata server`);
+    }
+    if (response.body.length > this.maxBodyBytes) {
+      throw new MetadataResponseError(`metadata ${path}: response larger than ${this.maxBodyBytes} bytes refused`);
+    }
+    return response;
+  }
+}
+
+/** Exponential backoff with full jitter: 100 ms doubling to 5 s. */
+function backoffMs(attempt: number): number {
+  const cap = Math.min(5_000, 100 * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
