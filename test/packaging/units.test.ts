@@ -16,7 +16,7 @@ const one = (u: typeof early, section: string, key: string): string | undefined 
 /**
  * systemd-analyze verify checks that ExecStart= exists on the machine, and we must not put
  * /usr/bin/gce-firstboot on the real one. --root=DIR makes it look everything up in DIR: a
- * copy of the system's unit directory, our units, and a stand-in executable.
+ * copy of the system's unit directory, our units, and stand-in executables.
  */
 let root: string;
 function verify(...units: string[]): Promise<RunResult> {
@@ -31,8 +31,11 @@ beforeAll(async () => {
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   cpSync('/lib/systemd/system', join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   for (const u of UNITS) cpSync(join(ROOT, 'units', u), join(root, 'lib/systemd/system', u));
-  writeFileSync(join(root, 'usr/bin/gce-firstboot'), '#!/bin/sh\n');
-  chmodSync(join(root, 'usr/bin/gce-firstboot'), 0o755);
+  // Stand-ins for the commands the units run (kill: ExecReload).
+  for (const cmd of ['gce-firstboot', 'kill']) {
+    writeFileSync(join(root, 'usr/bin', cmd), '#!/bin/sh\n');
+    chmodSync(join(root, 'usr/bin', cmd), 0o755);
+  }
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
