@@ -100,19 +100,29 @@ export class Host {
     }
   }
 
+  /** mkdir -p, one level at a time: recursive mkdir reports ENOENT where the real error is EROFS. */
   async mkdirp(guestPath: string, mode = 0o755): Promise<void> {
-    await fs.mkdir(this.resolve(guestPath), { recursive: true, mode });
+    let current = this.root;
+    for (const part of path.resolve('/', guestPath).split('/').filter(Boolean)) {
+      current = path.join(current, part);
+      try {
+        await fs.mkdir(current, { mode });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
   }
 
   /**
    * Writes a file atomically. An existing file keeps its mode and owner unless `mode` is given,
-   * and is backed up once (the first time we change it) under the state directory.
+   * and is backed up once (the first time we change it) under the state directory, unless
+   * `backup: false` (only `seal` uses that: a backup would carry what it clears into the image).
    */
-  async writeText(guestPath: string, content: string, options: { mode?: number } = {}): Promise<void> {
+  async writeText(guestPath: string, content: string, options: { mode?: number; backup?: boolean } = {}): Promise<void> {
     const target = this.resolve(guestPath);
     const existing = await this.lstat(guestPath);
-    if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    if (existing && options.backup !== false) await this.backupOnce(guestPath, existing);
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await writeFileAtomic(target, content, {
       mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
       ...(existing?.isFile() ? { uid: existing.uid, gid: existing.gid } : {}),
@@ -128,10 +138,20 @@ export class Host {
     return true;
   }
 
+  /**
+   * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`:
+   * a backup under our state directory would put the removed host keys back into the image.
+   */
+  async discard(guestPath: string): Promise<boolean> {
+    if (!(await this.lstat(guestPath))) return false;
+    await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
+    return true;
+  }
+
   async symlink(target: string, guestPath: string): Promise<void> {
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(this.resolve(guestPath)), { recursive: true });
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await symlinkAtomic(target, this.resolve(guestPath));
   }
 
