@@ -54,7 +54,7 @@ function selectModules(config: AgentConfig, values: CommonValues, stage: Stage |
     (module) =>
       (only ? only.includes(module.id) : config.modules[module.id]?.enabled !== false) &&
       !skip.includes(module.id) &&
-      (stage === undefined || module.stage === stage),
+      (stage === undefined || module.stage === stage || (stage === 'network' && module.alsoInNetworkStage === true)),
   );
 }
 
@@ -66,6 +66,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     live: root === '/' || values.live,
     ...(values['proc-sys'] ? { procSys: path.resolve(values['proc-sys']) } : {}),
     ...(values['sys-dir'] ? { sysDir: path.resolve(values['sys-dir']) } : {}),
+    ...(values['proc-dir'] ? { procDir: path.resolve(values['proc-dir']) } : {}),
   });
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);

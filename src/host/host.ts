@@ -1,7 +1,7 @@
 import { promises as fs, constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { writeFileAtomic, symlinkAtomic } from './atomic-write.js';
+import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
 
 export interface HostOptions {
   /** Files are read and written below this directory. */
@@ -10,6 +10,8 @@ export interface HostOptions {
   procSys?: string;
   /** Where sysfs is (a fake one in tests): the SMBIOS UUID is read from here. */
   sysDir?: string;
+  /** Where procfs is (a fake one in tests): /proc/net/*, /proc/tty/driver/serial, /proc/config.gz. */
+  procDir?: string;
   /** Whether runtime changes (sysctl, hostname, links) may be made. */
   live: boolean;
   /** The agent's state directory, as a path inside the root. */
@@ -42,6 +44,7 @@ export class Host {
   readonly root: string;
   readonly procSys: string;
   readonly sysDir: string;
+  readonly procDir: string;
   readonly live: boolean;
   readonly stateDir: string;
   private readonly commandEnv: Record<string, string>;
@@ -50,6 +53,7 @@ export class Host {
     this.root = path.resolve(options.root);
     this.procSys = options.procSys ?? '/proc/sys';
     this.sysDir = options.sysDir ?? '/sys';
+    this.procDir = options.procDir ?? '/proc';
     this.live = options.live;
     this.stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     this.commandEnv = options.commandEnv ?? {};
@@ -129,11 +133,14 @@ export class Host {
     });
   }
 
-  /** Removes a file (backed up once first). Returns whether there was something to remove. */
-  async remove(guestPath: string): Promise<boolean> {
+  /**
+   * Removes a file (backed up once first, unless `backup: false`: secrets such as replaced host
+   * keys must not survive in a backup). Returns whether there was something to remove.
+   */
+  async remove(guestPath: string, options: { backup?: boolean } = {}): Promise<boolean> {
     const existing = await this.lstat(guestPath);
     if (!existing) return false;
-    await this.backupOnce(guestPath, existing);
+    if (options.backup !== false) await this.backupOnce(guestPath, existing);
     await fs.rm(this.resolve(guestPath), { force: true });
     return true;
   }
@@ -146,6 +153,16 @@ export class Host {
     if (!(await this.lstat(guestPath))) return false;
     await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
     return true;
+  }
+
+  /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. */
+  async rename(fromGuestPath: string, toGuestPath: string): Promise<void> {
+    await fs.rename(this.resolve(fromGuestPath), this.resolve(toGuestPath));
+    await fsyncDirectory(path.dirname(this.resolve(toGuestPath)));
+  }
+
+  async chmod(guestPath: string, mode: number): Promise<void> {
+    await fs.chmod(this.resolve(guestPath), mode);
   }
 
   async symlink(target: string, guestPath: string): Promise<void> {
@@ -200,6 +217,38 @@ export class Host {
     } catch {
       return undefined;
     }
+  }
+
+  /** Names in a sysfs directory, sorted; empty when absent. */
+  async readSysDir(relativePath: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(path.join(this.sysDir, relativePath))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Where a sysfs symlink points (e.g. a device's driver), undefined when it is not a link. */
+  async readSysLink(relativePath: string): Promise<string | undefined> {
+    try {
+      return await fs.readlink(path.join(this.sysDir, relativePath));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A procfs file's bytes (e.g. /proc/config.gz), undefined when absent or unreadable. */
+  async readProcBytes(relativePath: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(path.join(this.procDir, relativePath));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A procfs file as text (e.g. net/tcp), undefined when absent or unreadable. */
+  async readProc(relativePath: string): Promise<string | undefined> {
+    return (await this.readProcBytes(relativePath))?.toString('utf8');
   }
 
   /** Runs a program with an argument array (never through a shell). Never rejects on exit code. */

@@ -71,11 +71,25 @@ describe('the run lock', () => {
     const { host } = await startEmulator();
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
-    const dead = await execa('true');
-    writeFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), `${dead.pid}\n`);
+    const dead = execa('true');
+    const deadPid = dead.pid;
+    await dead;
+    expect(deadPid).toBeGreaterThan(0);
+    writeFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), `${deadPid}\n`);
     const result = await runCli(['apply', '--root', root, '--metadata-host', host]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(existsSync(path.join(root, 'var/lib/gce-firstboot/run.lock'))).toBe(false);
+  });
+
+  it('a lock file with no pid in it (litter) is taken over once it is old', async () => {
+    const root = sandboxRoot();
+    const { host } = await startEmulator();
+    const { mkdirSync, writeFileSync, utimesSync } = await import('node:fs');
+    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
+    const lock = path.join(root, 'var/lib/gce-firstboot/run.lock');
+    writeFileSync(lock, 'garbage');
+    utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    expect((await runCli(['apply', '--root', root, '--metadata-host', host])).exitCode).toBe(0);
   });
 
   it('two applies at once are serialized: both succeed, the second finds nothing to do', async () => {
