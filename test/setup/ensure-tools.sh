@@ -23,6 +23,16 @@ declare -A PACKAGE_OF=(
   [lintian]=lintian
   [rpmbuild]=rpm
   [rpm]=rpm
+  [rpm2cpio]=rpm
+  [cpio]=cpio
+  [dpkg]=dpkg
+  [dpkg-query]=dpkg
+  [dpkg-shlibdeps]=dpkg-dev
+  [deb-systemd-helper]=init-system-helpers
+  [systemctl]=systemd
+  [strip]=binutils
+  [file]=file
+  [flock]=util-linux
   [hostname]=hostname
   [script]=bsdutils
 )
