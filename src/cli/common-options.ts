@@ -14,9 +14,10 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'log-level': { type: 'string', default: 'info' },
   live: { type: 'boolean', default: false },
-  // For tests: where the kernel's sysctl tree and sysfs are.
+  // For tests: where the kernel's sysctl tree, sysfs and procfs are.
   'proc-sys': { type: 'string' },
   'sys-dir': { type: 'string' },
+  'proc-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies OptionsConfig;
 
@@ -42,6 +43,7 @@ export interface CommonValues {
   live: boolean;
   'proc-sys'?: string;
   'sys-dir'?: string;
+  'proc-dir'?: string;
   help: boolean;
 }
 

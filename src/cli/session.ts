@@ -66,6 +66,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     live: root === '/' || values.live,
     ...(values['proc-sys'] ? { procSys: path.resolve(values['proc-sys']) } : {}),
     ...(values['sys-dir'] ? { sysDir: path.resolve(values['sys-dir']) } : {}),
+    ...(values['proc-dir'] ? { procDir: path.resolve(values['proc-dir']) } : {}),
   });
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);

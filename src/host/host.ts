@@ -10,6 +10,8 @@ export interface HostOptions {
   procSys?: string;
   /** Where sysfs is (a fake one in tests): the SMBIOS UUID is read from here. */
   sysDir?: string;
+  /** Where procfs is (a fake one in tests): /proc/net/*, /proc/tty/driver/serial, /proc/config.gz. */
+  procDir?: string;
   /** Whether runtime changes (sysctl, hostname, links) may be made. */
   live: boolean;
   /** The agent's state directory, as a path inside the root. */
@@ -42,6 +44,7 @@ export class Host {
   readonly root: string;
   readonly procSys: string;
   readonly sysDir: string;
+  readonly procDir: string;
   readonly live: boolean;
   readonly stateDir: string;
   private readonly commandEnv: Record<string, string>;
@@ -50,6 +53,7 @@ export class Host {
     this.root = path.resolve(options.root);
     this.procSys = options.procSys ?? '/proc/sys';
     this.sysDir = options.sysDir ?? '/sys';
+    this.procDir = options.procDir ?? '/proc';
     this.live = options.live;
     this.stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     this.commandEnv = options.commandEnv ?? {};
@@ -180,6 +184,38 @@ export class Host {
     } catch {
       return undefined;
     }
+  }
+
+  /** Names in a sysfs directory, sorted; empty when absent. */
+  async readSysDir(relativePath: string): Promise<string[]> {
+    try {
+      return (await fs.readdir(path.join(this.sysDir, relativePath))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Where a sysfs symlink points (e.g. a device's driver), undefined when it is not a link. */
+  async readSysLink(relativePath: string): Promise<string | undefined> {
+    try {
+      return await fs.readlink(path.join(this.sysDir, relativePath));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A procfs file's bytes (e.g. /proc/config.gz), undefined when absent or unreadable. */
+  async readProcBytes(relativePath: string): Promise<Buffer | undefined> {
+    try {
+      return await fs.readFile(path.join(this.procDir, relativePath));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A procfs file as text (e.g. net/tcp), undefined when absent or unreadable. */
+  async readProc(relativePath: string): Promise<string | undefined> {
+    return (await this.readProcBytes(relativePath))?.toString('utf8');
   }
 
   /** Runs a program with an argument array (never through a shell). Never rejects on exit code. */
