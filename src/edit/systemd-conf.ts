@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.js';
+import { filesByName } from './config-dirs.js';
 
 /** One `Key=Value` line of a systemd-style config file (journald.conf, timesyncd.conf, ...). */
 export interface Assignment {
@@ -44,14 +45,7 @@ const DROPIN_PARENTS = ['/etc/systemd', '/run/systemd', '/usr/local/lib/systemd'
  * NAME.conf.d/*.conf sorted by file name (a name in /etc hides the same name in /run or /usr/lib).
  */
 export async function systemdConfFiles(host: Host, name: string): Promise<string[]> {
-  const byName = new Map<string, string>();
-  for (const parent of DROPIN_PARENTS) {
-    const dir = `${parent}/${name}.conf.d`;
-    for (const entry of await host.readDir(dir)) {
-      if (entry.endsWith('.conf') && !byName.has(entry)) byName.set(entry, `${dir}/${entry}`);
-    }
-  }
   const main = `/etc/systemd/${name}.conf`;
-  const dropins = [...byName.keys()].sort().map((entry) => byName.get(entry)!);
+  const dropins = await filesByName(host, DROPIN_PARENTS.map((parent) => `${parent}/${name}.conf.d`), '.conf');
   return [...((await host.exists(main)) ? [main] : []), ...dropins];
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportOf, runCli, type CliResult } from './cli.js';
 
@@ -17,4 +17,10 @@ export function moduleResult(result: CliResult): ReturnType<typeof reportOf>['mo
 /** A file under a sandbox root, as text. */
 export function readRooted(root: string, guestPath: string): string {
   return readFileSync(path.join(root, guestPath), 'utf8');
+}
+
+/** Writes a file under a sandbox root, creating its directories. */
+export function writeRooted(root: string, guestPath: string, text: string): void {
+  mkdirSync(path.dirname(path.join(root, guestPath)), { recursive: true });
+  writeFileSync(path.join(root, guestPath), text);
 }

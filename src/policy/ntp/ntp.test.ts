@@ -1,19 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
-import { moduleResult, readRooted, runEarly } from '../../../test/helpers/early-module.js';
+import { moduleResult, readRooted, runEarly, writeRooted } from '../../../test/helpers/early-module.js';
 import { reportOf } from '../../../test/helpers/cli.js';
 import { debTool } from '../../../test/helpers/deb-tool.js';
 
 const PREFIX = '#gce-firstboot-disabled# ';
 const OURS = ['# added by gce-firstboot: the metadata server is the only time source', 'server metadata.google.internal iburst'];
-
-function write(root: string, guestPath: string, text: string): void {
-  mkdirSync(path.dirname(path.join(root, guestPath)), { recursive: true });
-  writeFileSync(path.join(root, guestPath), text);
-}
 
 /** What the file was before we touched it: our two lines dropped, our prefix removed. */
 function undo(text: string): string {
@@ -83,7 +78,7 @@ describe('ntp module: chrony', () => {
   it('keeps CRLF, comments, odd spacing and a missing final newline byte for byte', async () => {
     const root = sandboxRoot('debian-12');
     const original = '# my clock\r\n  server   ntp.example.com  iburst  prefer\r\n\r\n%comment server x\r\nmakestep 1 3\r\nrtcsync';
-    write(root, '/etc/chrony/chrony.conf', original);
+    writeRooted(root, '/etc/chrony/chrony.conf', original);
     const { after } = await applyAndProve(root, '/etc/chrony/chrony.conf');
     expect(after).toBe(`# my clock\r\n${PREFIX}  server   ntp.example.com  iburst  prefer\r\n\r\n%comment server x\r\nmakestep 1 3\r\nrtcsync\r\n${OURS.join('\r\n')}\r\n`);
     expect(undo(after)).toBe(`${original}\r\n`);
@@ -91,14 +86,14 @@ describe('ntp module: chrony', () => {
 
   it('keeps a correct metadata server line and only removes the others', async () => {
     const root = sandboxRoot('debian-12');
-    write(root, '/etc/chrony/chrony.conf', 'server metadata.google.internal iburst prefer\npool time.google.com\n');
+    writeRooted(root, '/etc/chrony/chrony.conf', 'server metadata.google.internal iburst prefer\npool time.google.com\n');
     const { after } = await applyAndProve(root, '/etc/chrony/chrony.conf');
     expect(after).toBe(`server metadata.google.internal iburst prefer\n${PREFIX}pool time.google.com\n`);
   });
 
   it('follows confdir: a server in conf.d is commented out in its own file and reported', async () => {
     const root = sandboxRoot('debian-12');
-    write(root, '/etc/chrony/conf.d/site.conf', '# site\nserver time.example.com iburst\n');
+    writeRooted(root, '/etc/chrony/conf.d/site.conf', '# site\nserver time.example.com iburst\n');
     const check = await runEarly('check', 'ntp', root);
     expect(moduleResult(check).findings[0]!.actual).toContain('/etc/chrony/conf.d/site.conf: server time.example.com iburst');
     expect((await runEarly('apply', 'ntp', root)).exitCode).toBe(0);
@@ -112,7 +107,7 @@ describe('ntp module: chrony', () => {
     ['an include it cannot follow', 'include /etc/chrony/*/x.conf\npool a\n', 'cannot follow'],
   ])('leaves a configuration with %s alone and reports it', async (_name, text, reason) => {
     const root = sandboxRoot('debian-12');
-    write(root, '/etc/chrony/chrony.conf', text);
+    writeRooted(root, '/etc/chrony/chrony.conf', text);
     const applied = await runEarly('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     const finding = moduleResult(applied).findings[0]!;
@@ -140,7 +135,7 @@ describe('ntp module: ntpsec and ntp', () => {
 
   it('ntp cuts comments at #: "server x # note" is a source, "#server x" is not', async () => {
     const root = tempDir();
-    write(root, '/etc/ntp.conf', '#server old.example.com\nserver new.example.com iburst # note\n');
+    writeRooted(root, '/etc/ntp.conf', '#server old.example.com\nserver new.example.com iburst # note\n');
     const { after } = await applyAndProve(root, '/etc/ntp.conf');
     expect(after).toBe(`#server old.example.com\n${PREFIX}server new.example.com iburst # note\n${OURS.join('\n')}\n`);
   });
@@ -164,9 +159,9 @@ describe('ntp module: systemd-timesyncd', () => {
 
   it('servers from the dhclient hook (sorting before ours) are dropped; a later drop-in is named as the cause', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
-    write(root, '/run/systemd/timesyncd.conf.d/01-dhclient.conf', '[Time]\nNTP=10.0.0.1\n');
+    writeRooted(root, '/run/systemd/timesyncd.conf.d/01-dhclient.conf', '[Time]\nNTP=10.0.0.1\n');
     expect((await runEarly('apply', 'ntp', root)).exitCode).toBe(0);
-    write(root, '/etc/systemd/timesyncd.conf.d/90-site.conf', '[Time]\nNTP=time.example.com\n');
+    writeRooted(root, '/etc/systemd/timesyncd.conf.d/90-site.conf', '[Time]\nNTP=time.example.com\n');
     const applied = await runEarly('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     const finding = moduleResult(applied).findings[0]!;
@@ -177,7 +172,7 @@ describe('ntp module: systemd-timesyncd', () => {
 
   it('an unparseable timesyncd file is reported and nothing is written', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
-    write(root, '/etc/systemd/timesyncd.conf', '[Time]\nthis is not systemd syntax\n');
+    writeRooted(root, '/etc/systemd/timesyncd.conf', '[Time]\nthis is not systemd syntax\n');
     const applied = await runEarly('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     expect(moduleResult(applied).findings[0]!.actual).toContain('timesyncd.conf:2');
@@ -195,7 +190,7 @@ describe('ntp module: nothing to configure', () => {
 
   it('chronyd without a chrony.conf is reported as something we cannot fix', async () => {
     const root = tempDir();
-    write(root, '/usr/sbin/chronyd', '');
+    writeRooted(root, '/usr/sbin/chronyd', '');
     const applied = await runEarly('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: '/usr/sbin/chronyd', fixable: false })]);

@@ -1,5 +1,6 @@
 import type { Host } from '../../host/host.js';
 import { parseSystemdConf, systemdConfFiles } from '../../edit/systemd-conf.js';
+import { baseName } from '../../edit/config-dirs.js';
 import { METADATA_SERVER } from './line-config.js';
 
 export const TIMESYNCD_DROPIN = '/etc/systemd/timesyncd.conf.d/60-gce-firstboot.conf';
@@ -37,7 +38,7 @@ export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
       config.problems.push(parsed.error);
       continue;
     }
-    const afterOurs = file !== TIMESYNCD_DROPIN && file.includes('.conf.d/') && base(file) > base(TIMESYNCD_DROPIN);
+    const afterOurs = file !== TIMESYNCD_DROPIN && file.includes('.conf.d/') && baseName(file) > baseName(TIMESYNCD_DROPIN);
     for (const { section, key, value } of parsed.assignments) {
       if (section !== 'Time' || (key !== 'NTP' && key !== 'FallbackNTP')) continue;
       const names = value.split(/\s+/).filter(Boolean);
@@ -47,10 +48,6 @@ export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
     }
   }
   return config;
-}
-
-function base(file: string): string {
-  return file.slice(file.lastIndexOf('/') + 1);
 }
 
 export function timesyncdCompliant(config: TimesyncdConfig): boolean {
