@@ -1,3 +1,5 @@
+import { usesCrlf } from './line-endings.js';
+
 /**
  * Turns lines of a config file into comments without losing them: each picked line gets a prefix
  * and keeps its own bytes after it (CR included), so removing the prefix restores the original.
@@ -21,9 +23,9 @@ export function disableLines(text: string, pick: (line: string) => boolean, pref
   return { text: pieces.join('\n'), disabled };
 }
 
-/** The file with `lines` added at its end, in the file's own line ending; a missing final newline is added first. */
+/** The file with `lines` added at its end (CRLF only in an all-CRLF file); a missing final newline is added first. */
 export function appendLines(text: string, lines: readonly string[]): string {
-  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
+  const eol = usesCrlf(text) ? '\r\n' : '\n';
   const head = text === '' || text.endsWith('\n') ? text : text + eol;
   return head + lines.map((line) => line + eol).join('');
 }

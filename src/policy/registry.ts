@@ -1,12 +1,14 @@
 import type { PolicyModule } from './types.js';
 import { hostnameModule } from './hostname/index.js';
 import { timezoneModule } from './timezone/index.js';
+import { coexistenceModule } from './coexistence/index.js';
 import { ntpModule } from './ntp/index.js';
 import { serialConsoleModule } from './serial-console/index.js';
 import { networkHygieneModule } from './network-hygiene/index.js';
 
 /** Every module, in the order a pass runs them. Add a module here and nowhere else. */
 export const ALL_MODULES: readonly PolicyModule[] = [
+  coexistenceModule,
   timezoneModule,
   ntpModule,
   serialConsoleModule,
