@@ -8,7 +8,7 @@ const GENERATOR_PATHS = [`/lib/udev/rules.d/${GENERATOR_NAME}`, `/usr/lib/udev/r
 /** A file of the same name in /etc/udev/rules.d (usually a link to /dev/null) masks the generator. */
 const GENERATOR_MASK = `/etc/udev/rules.d/${GENERATOR_NAME}`;
 
-export const IPV6_FILE = '/etc/sysctl.d/61-gce-firstboot-ipv6.conf';
+const IPV6_FILE = '/etc/sysctl.d/61-gce-firstboot-ipv6.conf';
 const IPV6_KEYS = ['net.ipv6.conf.all.disable_ipv6', 'net.ipv6.conf.default.disable_ipv6'];
 const IPV6_TEXT = [
   '# managed by gce-firstboot: IPv6 off because [network-hygiene] disable_ipv6 = true.',

@@ -4,10 +4,10 @@ import { evaluateCmdline, editCmdline } from './grub-cmdline.js';
 import { journaldDifferences, journaldDropinText, readJournald, JOURNALD_DROPIN, LOG_LEVELS, type JournaldConfig } from './journald.js';
 import { bootloaderState, regenerateBootloader, type BootloaderState } from './bootloader.js';
 
-export const CONSOLE = 'console=ttyS0,38400n8';
+const CONSOLE = 'console=ttyS0,38400n8';
 const GRUB = '/etc/default/grub';
 const GRUB_D = '/etc/default/grub.d';
-export const GRUB_DROPIN = `${GRUB_D}/60-gce-firstboot.cfg`;
+const GRUB_DROPIN = `${GRUB_D}/60-gce-firstboot.cfg`;
 const GRUB_DROPIN_TEXT = [
   '# managed by gce-firstboot: kernel messages to the serial console (ttyS0), for',
   '# `gcloud compute instances get-serial-port-output`. Takes effect after update-grub and a reboot.',
@@ -42,9 +42,9 @@ interface Observed extends GrubCmdline {
   running: string | undefined;
 }
 
-export function hasConsole(cmdline: string): boolean {
-  const tokens = cmdline.split(/\s+/);
-  return tokens.includes(CONSOLE) && tokens.filter((token) => /^console=ttyS0(,|$)/.test(token)).length === 1;
+function hasConsole(cmdline: string): boolean {
+  const ttyS0 = new Set(cmdline.split(/\s+/).filter((token) => /^console=ttyS0(,|$)/.test(token)));
+  return ttyS0.size === 1 && ttyS0.has(CONSOLE);
 }
 
 /** GRUB_CMDLINE_LINUX as update-grub would see it: /etc/default/grub, then grub.d/*.cfg by name. */

@@ -66,6 +66,16 @@ describe('serial-console module', () => {
     expect(readRooted(root, '/etc/default/grub')).toBe(`# mine\r\nGRUB_CMDLINE_LINUX='${CONSOLE} console=tty0'  # serial\r\nGRUB_TIMEOUT=1`);
   });
 
+  it('the same console given twice (file and our drop-in) is still compliant, so apply does not rewrite forever', async () => {
+    const root = sandboxRoot('debian-12');
+    writeRooted(root, '/etc/default/grub.d/10-site.cfg', 'GRUB_TIMEOUT=1\n');
+    await applyTwice(root);
+    const grub = readRooted(root, '/etc/default/grub').replace('GRUB_CMDLINE_LINUX=""', `GRUB_CMDLINE_LINUX="${CONSOLE}"`);
+    writeRooted(root, '/etc/default/grub', grub);
+    expect(await shellCmdline(root)).toBe(`${CONSOLE} ${CONSOLE}`);
+    expect(moduleResult(await runEarly('check', 'serial-console', root)).findings).toEqual([]);
+  });
+
   it('leaves a GRUB_CMDLINE_LINUX it cannot evaluate alone and reports it; journald is still set up', async () => {
     const root = sandboxRoot('debian-12');
     const original = 'GRUB_CMDLINE_LINUX="$(cat /etc/kernel/cmdline)"\n';
