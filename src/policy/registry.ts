@@ -5,6 +5,12 @@ import { coexistenceModule } from './coexistence/index.js';
 import { ntpModule } from './ntp/index.js';
 import { serialConsoleModule } from './serial-console/index.js';
 import { networkHygieneModule } from './network-hygiene/index.js';
+import { sshHostKeysModule } from './ssh-host-keys/index.js';
+import { sshdModule } from './sshd/index.js';
+import { accountsModule } from './accounts/index.js';
+import { kernelConfigModule } from './kernel-config/index.js';
+import { hardwareModule } from './hardware/index.js';
+import { packagesModule } from './packages/index.js';
 
 /** Every module, in the order a pass runs them. Add a module here and nowhere else. */
 export const ALL_MODULES: readonly PolicyModule[] = [
@@ -14,4 +20,10 @@ export const ALL_MODULES: readonly PolicyModule[] = [
   serialConsoleModule,
   networkHygieneModule,
   hostnameModule,
+  sshHostKeysModule,
+  sshdModule,
+  accountsModule,
+  kernelConfigModule,
+  hardwareModule,
+  packagesModule,
 ];
