@@ -2,6 +2,9 @@ import type { PolicyModule } from './types.js';
 import { hostnameModule } from './hostname/index.js';
 import { timezoneModule } from './timezone/index.js';
 import { coexistenceModule } from './coexistence/index.js';
+import { ntpModule } from './ntp/index.js';
+import { serialConsoleModule } from './serial-console/index.js';
+import { networkHygieneModule } from './network-hygiene/index.js';
 import { sshHostKeysModule } from './ssh-host-keys/index.js';
 import { sshdModule } from './sshd/index.js';
 import { accountsModule } from './accounts/index.js';
@@ -16,6 +19,9 @@ export const ALL_MODULES: readonly PolicyModule[] = [
   coexistenceModule,
   sysctlModule,
   timezoneModule,
+  ntpModule,
+  serialConsoleModule,
+  networkHygieneModule,
   hostnameModule,
   mtuModule,
   sshHostKeysModule,

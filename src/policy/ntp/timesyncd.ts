@@ -1,0 +1,55 @@
+import type { Host } from '../../host/host.js';
+import { parseSystemdConf, systemdConfFiles } from '../../edit/systemd-conf.js';
+import { baseName } from '../../edit/config-dirs.js';
+import { METADATA_SERVER } from './line-config.js';
+
+export const TIMESYNCD_DROPIN = '/etc/systemd/timesyncd.conf.d/60-gce-firstboot.conf';
+
+/** `NTP=` first: timesyncd adds up NTP= lines across files, and an empty one drops the earlier ones. */
+export const TIMESYNCD_DROPIN_TEXT = [
+  '# managed by gce-firstboot: the metadata server is the only time source.',
+  '# Empty NTP= drops servers set earlier (e.g. by the dhclient hook); empty FallbackNTP= drops the',
+  "# compiled-in pool. Google advises against mixing in external sources.",
+  '[Time]',
+  'NTP=',
+  `NTP=${METADATA_SERVER}`,
+  'FallbackNTP=',
+  '',
+].join('\n');
+
+export interface TimesyncdConfig {
+  /** Servers timesyncd will use, in order. */
+  servers: string[];
+  /** Fallback servers; undefined = never set, so the compiled-in default pool applies. */
+  fallback: string[] | undefined;
+  dropinText: string | undefined;
+  /** Files sorting after ours that add servers back. */
+  overriddenBy: string[];
+  problems: string[];
+}
+
+/** What timesyncd makes of its main file and drop-ins, replayed in its own order. */
+export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
+  const config: TimesyncdConfig = { servers: [], fallback: undefined, dropinText: await host.readText(TIMESYNCD_DROPIN), overriddenBy: [], problems: [] };
+  const files = await systemdConfFiles(host, 'timesyncd');
+  for (const file of files) {
+    const parsed = parseSystemdConf((await host.readText(file)) ?? '', file);
+    if ('error' in parsed) {
+      config.problems.push(parsed.error);
+      continue;
+    }
+    const afterOurs = file !== TIMESYNCD_DROPIN && file.includes('.conf.d/') && baseName(file) > baseName(TIMESYNCD_DROPIN);
+    for (const { section, key, value } of parsed.assignments) {
+      if (section !== 'Time' || (key !== 'NTP' && key !== 'FallbackNTP')) continue;
+      const names = value.split(/\s+/).filter(Boolean);
+      if (key === 'NTP') config.servers = names.length === 0 ? [] : [...config.servers, ...names];
+      else config.fallback = names.length === 0 ? [] : [...(config.fallback ?? []), ...names];
+      if (afterOurs && names.length > 0 && !config.overriddenBy.includes(file)) config.overriddenBy.push(file);
+    }
+  }
+  return config;
+}
+
+export function timesyncdCompliant(config: TimesyncdConfig): boolean {
+  return config.servers.length === 1 && config.servers[0] === METADATA_SERVER && config.fallback !== undefined && config.fallback.length === 0;
+}

@@ -1,0 +1,52 @@
+import type { Host } from '../../host/host.js';
+import type { Change } from '../types.js';
+
+const GRUB_CFGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
+const BLS_ENTRIES = '/boot/loader/entries';
+
+export interface BootloaderState {
+  /** The generated file whose kernel entries we looked at (grub.cfg or the BLS entries directory). */
+  config: string | undefined;
+  /** Whether some kernel entry lacks the argument. */
+  missing: boolean;
+  /** What would regenerate it on the running system, when present. */
+  command: { program: string; args: string[] } | undefined;
+  hint: string;
+}
+
+function lacks(lines: string[], token: string): boolean {
+  return lines.some((line) => !line.split(/\s+/).includes(token));
+}
+
+/** Whether the generated bootloader config already passes `token` to every kernel entry. */
+export async function bootloaderState(host: Host, token: string): Promise<BootloaderState> {
+  let config: string | undefined;
+  for (const candidate of GRUB_CFGS) if (!config && (await host.exists(candidate))) config = candidate;
+  const kernelLines = ((config && (await host.readText(config))) || '').split('\n').filter((line) => /^\s*linux(16|efi)?\s/.test(line));
+  const blsFiles = (await host.readDir(BLS_ENTRIES)).filter((name) => name.endsWith('.conf'));
+  let missing = lacks(kernelLines, token);
+  if (kernelLines.length === 0 && blsFiles.length > 0) {
+    config = BLS_ENTRIES;
+    const options: string[] = [];
+    for (const name of blsFiles) options.push(...((await host.readText(`${BLS_ENTRIES}/${name}`)) ?? '').split('\n').filter((line) => /^options\s/.test(line)));
+    missing = lacks(options, token);
+  }
+  let command: BootloaderState['command'];
+  if (config === BLS_ENTRIES && (await host.hasCommand('grubby'))) command = { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] };
+  else if (await host.hasCommand('update-grub')) command = { program: 'update-grub', args: [] };
+  else if (await host.hasCommand('grub2-mkconfig')) command = { program: 'grub2-mkconfig', args: ['-o', config && config !== BLS_ENTRIES ? config : '/boot/grub2/grub.cfg'] };
+  const hint = command
+    ? [command.program, ...command.args].join(' ')
+    : `update-grub (Debian), or grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL; BLS entries: grubby --update-kernel=ALL --args=${token})`;
+  return { config, missing, command, hint };
+}
+
+/** Regenerates the bootloader config on the running system; elsewhere says what to run. */
+export async function regenerateBootloader(host: Host, state: BootloaderState): Promise<Change> {
+  const change = (action: string): Change => ({ module: 'serial-console', key: 'bootloader config', action });
+  if (host.root !== '/') return change(`not regenerated (--root is not the running system): run ${state.hint} in the image`);
+  if (!state.command) return change(`not regenerated: no update-grub, grub2-mkconfig or grubby here; run the bootloader's own tool`);
+  const result = await host.run(state.command.program, state.command.args, { timeoutMs: 120_000 });
+  const line = [state.command.program, ...state.command.args].join(' ');
+  return change(result.exitCode === 0 ? `regenerated with ${line}` : `${line} failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').pop()}`);
+}
