@@ -157,7 +157,7 @@ export class MetadataEmulator {
     const value = lookup(this.tree, path);
     if (value === undefined) return this.reply(response, 404, 'not found\n');
     const wantJson = query.get('alt') === 'json' || (query.get('recursive') === 'true' && query.get('alt') !== 'text');
-    const lastKey = path.split('/').filter(Boolean).at(-2) ?? '';
+    const lastKey = path.split('/').filter(Boolean).at(-1) ?? '';
     const body = wantJson ? JSON.stringify(jsonForm(value, lastKey)) : textForm(value);
     this.reply(response, 200, body, etagOf(value), wantJson ? 'application/json' : 'application/text');
   }

@@ -42,6 +42,7 @@ export class MetadataClient {
   private readonly retryBudgetMs: number;
   private readonly maxBodyBytes: number;
   private readonly signal: AbortSignal | undefined;
+  private retryUntil: number | undefined;
 
   constructor(options: MetadataClientOptions = {}) {
     this.host = resolveMetadataHost(options.host);
@@ -116,7 +117,10 @@ export class MetadataClient {
   ): Promise<Response<Buffer> | undefined> {
     const signals = [options.signal, this.signal].filter((signal): signal is AbortSignal => signal !== undefined);
     if (signals.length) options = { ...options, signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) };
-    const deadline = Date.now() + (options.retry === false ? 0 : this.retryBudgetMs);
+    // The retry budget is the client's, not each request's: a silent server costs one budget in
+    // total (a pass makes one client), however many paths the modules ask for.
+    this.retryUntil ??= Date.now() + this.retryBudgetMs;
+    const deadline = options.retry === false ? Date.now() : this.retryUntil;
     let lastProblem = 'no answer';
     for (let attempt = 0; ; attempt++) {
       try {

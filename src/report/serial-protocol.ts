@@ -98,7 +98,7 @@ function findingEvent(finding: Finding): Partial<SerialEvent> {
 
 /** The lines one pass writes: start, its findings, changes and errors, then the summary. */
 export function serialLines(report: Report): string[] {
-  const common = { v: SERIAL_PROTOCOL_VERSION, time: report.time, instance: report.instanceId };
+  const common = { time: report.time, instance: report.instanceId };
   const events: Partial<SerialEvent>[] = [{ event: 'start', mode: report.mode }];
   for (const module of report.modules.filter(hasSomethingToSay)) {
     for (const change of module.changes) {
@@ -112,7 +112,7 @@ export function serialLines(report: Report): string[] {
     }
   }
   events.push({ event: 'summary', mode: report.mode, action: summaryLine(report), summary: report.summary });
-  return events.map((event) => encodeLine({ ...common, ...event } as SerialEvent));
+  return events.map((event) => encodeLine({ v: SERIAL_PROTOCOL_VERSION, event: event.event, ...common, ...event } as SerialEvent));
 }
 
 const TRUNCATABLE = ['expected', 'actual', 'cause', 'action', 'key', 'path', 'module', 'instance'] as const;

@@ -24,6 +24,7 @@ declare -A PACKAGE_OF=(
   [rpm]=rpm
   [hostname]=hostname
   [script]=bsdutils
+  [python3]=python3
 )
 missing=()
 for tool in "$@"; do
