@@ -41,8 +41,9 @@ function mayApply(module: PolicyModule, options: PassOptions, instanceId: string
   return record.appliedInstance !== instanceKey(options.machine, instanceId);
 }
 
+/** The instance id, asked of the metadata server only when some module needs the server anyway. */
 async function knownInstanceId(options: PassOptions): Promise<string | undefined> {
-  if (!options.metadata.available) return options.state.instanceId;
+  if (!options.metadata.available || !options.modules.some((module) => module.needsMetadata)) return options.state.instanceId;
   try {
     const id = await options.metadata.instanceId();
     if (id && /^\d{1,32}$/.test(id)) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandboxRoot } from '../../../test/helpers/sandbox.js';
@@ -67,5 +67,58 @@ describe('hostname module', () => {
     emulator.set('instance/network-interfaces', undefined);
     expect((await runCli(args(root, host, 'apply'))).exitCode).toBe(0);
     expect(readFileSync(path.join(root, 'etc/hosts'), 'utf8')).toContain('127.0.1.1 demo-vm.us-central1-a.c.demo-project.internal demo-vm  #');
+  });
+});
+
+describe('hostname stays put across DHCP renewals', () => {
+  const vendorFiles = new Map<string, string>();
+  const put = (root: string, file: string, content: string) => {
+    vendorFiles.set(path.join(root, file), content);
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), content);
+  };
+
+  it.each([
+    [
+      'dhclient with a hostname exit hook',
+      (root: string) => {
+        put(root, 'sbin/dhclient-script', '#!/bin/sh\n');
+        put(root, 'etc/dhcp/dhclient-exit-hooks.d/google_set_hostname', 'hostname "$new_host_name"\n');
+      },
+      'dhcp: dhclient',
+      'etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-keep-hostname',
+      /unset new_host_name/,
+      /exit hook \/etc\/dhcp\/dhclient-exit-hooks.d\/google_set_hostname/,
+    ],
+    [
+      'NetworkManager',
+      (root: string) => put(root, 'etc/NetworkManager/NetworkManager.conf', '[main]\nplugins=ifupdown,keyfile\n'),
+      'dhcp: NetworkManager',
+      'etc/NetworkManager/conf.d/60-gce-firstboot-hostname.conf',
+      /\[main\]\nhostname-mode=none/,
+      /hostname-mode=default/,
+    ],
+    [
+      'systemd-networkd',
+      (root: string) => put(root, 'etc/systemd/network/10-ens4.network', '[Match]\nName=ens4\n\n[Network]\nDHCP=yes\n'),
+      'dhcp: systemd-networkd 10-ens4.network',
+      'etc/systemd/network/10-ens4.network.d/60-gce-firstboot-hostname.conf',
+      /\[DHCPv4\]\nUseHostname=false/,
+      /UseHostname= on by default/,
+    ],
+  ])('%s: check names it as the cause of drift, apply switches it off by drop-in only', async (_, setUp, key, dropIn, content, evidence) => {
+    const root = sandboxRoot();
+    setUp(root);
+    const { host } = await startEmulator();
+    expect((await runCli(args(root, host, 'apply'))).exitCode).toBe(0);
+    expect(readFileSync(path.join(root, dropIn), 'utf8')).toMatch(content);
+    writeFileSync(path.join(root, 'etc/hostname'), 'dhcp-given-name\n');
+    rmSync(path.join(root, dropIn));
+    const drifted = reportOf(await runCli(args(root, host, 'check'))).modules[0]!.findings;
+    expect(drifted.find((f) => f.key === '/etc/hostname')!.cause).toMatch(evidence);
+    expect(drifted.find((f) => f.key === key)!.actual).toMatch(evidence);
+    expect((await runCli(args(root, host, 'apply'))).exitCode).toBe(0);
+    for (const [file, original] of vendorFiles) if (file.startsWith(root)) expect(readFileSync(file, 'utf8')).toBe(original);
+    expect(reportOf(await runCli(args(root, host, 'apply'))).summary.changes).toBe(0);
   });
 });

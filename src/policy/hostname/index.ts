@@ -1,6 +1,7 @@
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { markedLines, replaceMarkedLines } from '../../edit/marked-lines.js';
 import { parseHostName, type HostName } from './validate.js';
+import { hostnameSetters, type HostnameSetter } from './dhcp-stacks.js';
 
 const METADATA_HOSTS_LINE = '169.254.169.254 metadata.google.internal';
 const FALLBACK_IP = '127.0.1.1';
@@ -12,6 +13,7 @@ interface Observed {
   etcHostname: string | undefined;
   hostsLines: string[];
   live: string | undefined;
+  dhcpSetters: HostnameSetter[];
 }
 
 async function desired(ctx: ModuleContext): Promise<Desired> {
@@ -33,6 +35,7 @@ async function observe(ctx: ModuleContext): Promise<Observed> {
     etcHostname: (await ctx.host.readText('/etc/hostname'))?.trim(),
     hostsLines: markedLines((await ctx.host.readText('/etc/hosts')) ?? ''),
     live: ctx.host.live ? await ctx.host.readSysctl('kernel.hostname') : undefined,
+    dhcpSetters: await hostnameSetters(ctx),
   };
 }
 
@@ -46,11 +49,17 @@ function diff(want: Desired, have: Observed, ctx: ModuleContext): Finding[] {
   });
   if ('refused' in want) return [finding('metadata', 'a valid RFC 1123 host name', want.raw, { fixable: false, cause: want.refused })];
   const findings: Finding[] = [];
-  if (have.etcHostname !== want.name.short) findings.push(finding('/etc/hostname', want.name.short, have.etcHostname));
+  const active = have.dhcpSetters.filter((setter) => !setter.switchedOff);
+  const cause = active.length ? active.map((setter) => `${setter.stack}: ${setter.evidence}`).join('; ') : undefined;
+  const withCause = cause ? { cause } : {};
+  if (have.etcHostname !== want.name.short) findings.push(finding('/etc/hostname', want.name.short, have.etcHostname, withCause));
   if (have.hostsLines.join('\n') !== want.hostsLines.join('\n')) {
     findings.push(finding('/etc/hosts', want.hostsLines.join('; '), have.hostsLines.join('; ') || undefined));
   }
-  if (ctx.host.live && have.live !== want.name.short) findings.push(finding('kernel hostname', want.name.short, have.live));
+  if (ctx.host.live && have.live !== want.name.short) findings.push(finding('kernel hostname', want.name.short, have.live, withCause));
+  for (const setter of active) {
+    findings.push(finding(`dhcp: ${setter.id}`, 'DHCP leaves the host name alone', setter.evidence));
+  }
   return findings;
 }
 
@@ -66,6 +75,12 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
       const current = (await ctx.host.readText('/etc/hosts')) ?? '';
       await ctx.host.writeText('/etc/hosts', replaceMarkedLines(current, want.hostsLines));
       change(finding.key, `wrote ${want.hostsLines.length} managed lines`, '/etc/hosts');
+    } else if (finding.key.startsWith('dhcp: ')) {
+      const setter = (await hostnameSetters(ctx)).find((candidate) => `dhcp: ${candidate.id}` === finding.key && !candidate.switchedOff);
+      if (setter) {
+        await ctx.host.writeText(setter.dropIn.path, setter.dropIn.content, { mode: 0o644 });
+        change(finding.key, 'switched off through its own drop-in', setter.dropIn.path);
+      }
     } else if (finding.key === 'kernel hostname') {
       await ctx.host.writeSysctl('kernel.hostname', want.name.short);
       change(finding.key, `set to ${want.name.short}`);

@@ -1,0 +1,97 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { CORE_OPTIONS } from '../../src/config/core-options.js';
+import { defaultsOf } from '../../src/config/schema.js';
+import { ALL_MODULES } from '../../src/policy/registry.js';
+import { REPO, sandboxRoot, tempDir } from '../helpers/sandbox.js';
+import { runCli } from '../helpers/cli.js';
+
+const SHIPPED = path.join(REPO, 'agent/gce-firstboot.conf');
+
+/** The shipped file with every commented-out "key = value" line switched on. */
+function uncommented(text: string): string {
+  return text.replace(/^# ([a-z_]+ = .*)$/gm, '$1').replace(/^# ([a-z_]+ =)$/gm, '$1');
+}
+
+describe('config', () => {
+  it('the shipped config parses, and every value it shows is the built-in default', () => {
+    const shipped = readFileSync(SHIPPED, 'utf8');
+    const asShipped = parseConfig(shipped, SHIPPED, ALL_MODULES);
+    const switchedOn = parseConfig(uncommented(shipped), SHIPPED, ALL_MODULES);
+    expect(switchedOn.core).toEqual(defaultsOf(CORE_OPTIONS));
+    expect(switchedOn).toEqual(asShipped);
+  });
+
+  it('the shipped config has a section for every module', () => {
+    const sections = [...readFileSync(SHIPPED, 'utf8').matchAll(/^\[([a-z-]+)\]$/gm)].map((match) => match[1]);
+    expect(sections.sort()).toEqual(['core', ...ALL_MODULES.map((module) => module.id)].sort());
+  });
+
+  it.each([
+    ['[nonsense]\nx = 1\n', /\[nonsense\]: unknown section/],
+    ['[core]\nmode = loud\n', /\[core\] mode: expected one of report, enforce, got "loud"/],
+    ['[core]\nboot_deadline_sec = soon\n', /\[core\] boot_deadline_sec: expected a whole number/],
+    ['[core]\nboot_deadline_sec = 100000\n', /must be at most 600/],
+    ['[timezone]\nzone = ../../etc/passwd\n', /\[timezone\] zone: ".*" is not a zoneinfo name/],
+    ['[hostname]\nenabled = maybe\n', /\[hostname\] enabled: expected true or false/],
+    ['[hostname]\ncolour = blue\n', /\[hostname\] colour: unknown key/],
+    ['stray = 1\n', /every key must be inside a \[section\]/],
+  ])('rejects %j with one line naming file, key and reason, exit 2', async (text, message) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.conf');
+    writeFileSync(file, text);
+    const root = sandboxRoot();
+    const before = readFileSync(path.join(root, 'etc/hostname'), 'utf8');
+    const result = await runCli(['apply', '--root', root, '--config', file]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain(file);
+    expect(result.stderr).toMatch(message);
+    expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe(before);
+  });
+
+  it('reads the config under --root by default, and a module can be switched off there', async () => {
+    const root = sandboxRoot();
+    const confDir = path.join(root, 'etc/gce-firstboot');
+    mkdirSync(confDir);
+    writeFileSync(path.join(confDir, 'gce-firstboot.conf'), '[timezone]\nenabled = false\n[core]\nmode = loud\n');
+    const result = await runCli(['check', '--root', root]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(path.join(confDir, 'gce-firstboot.conf'));
+  });
+
+  it('a missing explicit --config is a config error', async () => {
+    const result = await runCli(['check', '--root', sandboxRoot(), '--config', '/nonexistent/gce.conf']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/\/nonexistent\/gce.conf: cannot read: ENOENT/);
+  });
+});
+
+describe('command line', () => {
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['check', '--bogus'], /Unknown option '--bogus'/],
+    [['check', '--only', 'hostname,nope'], /--only: unknown module nope/],
+    [['check', '--log-level', 'loud'], /--log-level: expected one of/],
+    [['apply', '--stage', 'late'], /--stage: expected early or network/],
+    [['check', '--dry-run'], /--dry-run is for apply/],
+  ])('%j is a usage error: one line, exit 2', async (args, message) => {
+    const result = await runCli([...args, '--root', sandboxRoot()]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--version matches package.json, --help lists the commands, per-command help lists options', async () => {
+    const version = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')).version;
+    expect((await runCli(['--version'])).stdout).toBe(`gce-firstboot ${version}`);
+    const help = await runCli(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/apply .*\n.*check .*\n.*watch/);
+    const applyHelp = await runCli(['apply', '--help']);
+    expect(applyHelp.stdout).toContain('--dry-run');
+    expect(applyHelp.stdout).toContain('--root DIR');
+  });
+});
