@@ -21,7 +21,7 @@ describe('gce-firstboot watch', () => {
     const daemon = startDaemon({ metadataHost: host, env: { NOTIFY_SOCKET: socket.path, WATCHDOG_USEC: '400000' } });
     const ready = await waitFor(() => socket.messages().find((message) => message.split('\n').includes('READY=1')), 'READY=1');
     expect(ready.split('\n')).toContain(`MAINPID=${daemon.child.pid}`);
-    expect(ready.split('\n')).toContain('STATUS=compliant, 2 modules, 2 changes made');
+    expect(ready.split('\n')).toContainEqual(expect.stringMatching(/^STATUS=compliant, \d+ modules, 2 changes made$/));
     // The first pass was written before READY.
     expect(daemon.summaries()).toHaveLength(1);
     await waitFor(() => socket.messages().filter((message) => message.split('\n').includes('WATCHDOG=1')).length >= 3, 'three WATCHDOG=1');
@@ -79,7 +79,7 @@ describe('gce-firstboot watch', () => {
     emulator.set('instance/attributes/gce-firstboot-remediate', '2026-11-23 run 1');
     await waitFor(() => daemon.summaries().length === 3, 'the remediation pass');
     expect(readFileSync(hostnameFile, 'utf8')).toBe('demo-vm\n');
-    expect(daemon.summaries()[2]).toMatchObject({ mode: 'apply', action: 'compliant, 2 modules, 1 changes made' });
+    expect(daemon.summaries()[2]).toMatchObject({ mode: 'apply', action: expect.stringMatching(/^compliant, \d+ modules, 1 changes made$/) });
 
     writeFileSync(hostnameFile, 'edited-again\n');
     emulator.set('instance/attributes/gce-firstboot-mode', 'bogus');
@@ -157,10 +157,10 @@ describe('gce-firstboot watch', () => {
   it('logs a missing serial port once and goes on', async () => {
     const { emulator, host } = await startEmulator();
     const daemon = startDaemon({ metadataHost: host, serialPort: '/dev/ttyS9' });
-    await waitFor(() => daemon.stderr().includes('compliant, 2 modules'), 'the first pass');
+    await waitFor(() => /compliant, \d+ modules/.test(daemon.stderr()), 'the first pass');
     await waitFor(() => emulator.requests.some((r) => r.url.includes('wait_for_change=true') && !r.url.includes('last_etag=NONE')), 'the long-poll');
     emulator.set('instance/attributes/nudge', '1');
-    await waitFor(() => daemon.stderr().includes('pass (attributes)') && daemon.stderr().split('compliant, 2 modules').length >= 3, 'a second pass');
+    await waitFor(() => daemon.stderr().includes('pass (attributes)') && daemon.stderr().split(/compliant, \d+ modules/).length >= 3, 'a second pass');
     expect(daemon.stderr().match(/serial console unavailable/g)).toHaveLength(1);
     expect(daemon.stderr()).toContain('dev/ttyS9');
     expect((await stopDaemon(daemon)).exitCode).toBe(0);
