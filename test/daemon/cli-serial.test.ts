@@ -62,3 +62,26 @@ describe('apply and check write their pass to the serial console', () => {
     expect(serial()).toEqual([]);
   });
 });
+
+describe('report parse', () => {
+  it('reads standard input and says when no pass is there', async () => {
+    const { execa } = await import('execa');
+    const { CLI } = await import('../helpers/cli.js');
+    const log = [
+      '[    0.1] Linux version 6.1',
+      `${SERIAL_PREFIX}{"v":1,"event":"start","time":"2026-11-23T10:00:00.000Z","instance":"7","mode":"check"}`,
+      `${SERIAL_PREFIX}{"v":1,"event":"finding","time":"2026-11-23T10:00:00.000Z","instance":"7","module":"sysctl","key":"net.ipv4.ip_forward","expected":"0","actual":"1"}`,
+      `${SERIAL_PREFIX}{"v":1,"event":"summary","time":"2026-11-23T10:00:00.000Z","instance":"7","mode":"check","action":"drift: sysctl 1","summary":{"compliant":false,"modules":3,"drift":1,"changes":0,"failed":0,"skipped":0,"metadataUnreachable":false}}`,
+    ].join('\r\n');
+    const parsed = await execa(process.execPath, [CLI, 'report', 'parse', '-'], { input: log, reject: false });
+    expect(parsed.exitCode).toBe(1);
+    expect(parsed.stdout).toContain('instance 7, last pass 2026-11-23T10:00:00.000Z');
+    expect(parsed.stdout).toMatch(/sysctl\s+net\.ipv4\.ip_forward\s+0\s+1\s+drift/);
+    expect(parsed.stdout).toContain('check: drift: sysctl 1');
+    const empty = await execa(process.execPath, [CLI, 'report', 'parse', '-'], { input: '[  OK  ] Started foo.\n', reject: false });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr).toContain('no gce-firstboot pass found');
+    const usage = await execa(process.execPath, [CLI, 'report', 'frobnicate'], { reject: false });
+    expect(usage.exitCode).toBe(2);
+  });
+});
