@@ -57,6 +57,24 @@ describe('gce-firstboot watch', () => {
     await stopDaemon(daemon);
   });
 
+  it('backs off when the long-poll fails instead of looping', async () => {
+    const { emulator, host } = await startEmulator();
+    const daemon = startDaemon({ metadataHost: host });
+    await waitFor(() => daemon.summaries().length === 1, 'the first pass');
+    await waitFor(() => emulator.requests.some((r) => r.url.includes('wait_for_change=true') && !r.url.includes('last_etag=NONE')), 'the long-poll');
+    emulator.faults = { serverErrors: 100_000 };
+    emulator.set('instance/attributes/nudge', '1');
+    const longPolls = (): number => emulator.requests.filter((r) => r.url.includes('wait_for_change=true')).length;
+    const before = longPolls();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Backoff 0.5-1 s, then 1-2 s, ...: a handful of attempts, not hundreds.
+    expect(longPolls() - before).toBeGreaterThanOrEqual(1);
+    expect(longPolls() - before).toBeLessThanOrEqual(5);
+    expect(daemon.stderr().match(/watching instance attributes: /g)).toHaveLength(1);
+    emulator.faults = {};
+    expect((await stopDaemon(daemon)).exitCode).toBe(0);
+  });
+
   it('reports drift injected in the root as finding lines, fixes it on remediation and in enforce mode', async () => {
     const { emulator, host } = await startEmulator();
     const daemon = startDaemon({ metadataHost: host });
