@@ -26,6 +26,8 @@ export class Daemon {
   private readonly notifier: SystemdNotifier;
   private readonly guestStatus: GuestStatusPublisher;
   private watchdog?: NodeJS.Timeout;
+  /** The last pass's one-line summary, for STATUS=. */
+  private status = 'starting';
 
   private constructor(private session: Session, private readonly values: CommonValues) {
     this.notifier = new SystemdNotifier(session.log);
@@ -66,11 +68,6 @@ export class Daemon {
       await watcher;
       this.session.log.info('stopped');
     }
-  }
-
-  private lastStatus = 'starting';
-  private get status(): string {
-    return this.lastStatus;
   }
 
   private requestStop(): void {
@@ -116,6 +113,7 @@ export class Daemon {
   private async pass(why: WakeReason | string): Promise<void> {
     const { session } = this;
     const signal = this.stop.signal;
+    session.log.info(`pass (${why})`);
     let lock: RunLock;
     try {
       lock = await RunLock.acquire(session.host, LOCK_WAIT_MS, signal);
@@ -124,7 +122,6 @@ export class Daemon {
       return;
     }
     let report: Report;
-    session.log.info(`pass (${why})`);
     try {
       // Another run (apply from a shell) may have changed the state since the last pass.
       const state = await StateStore.load(session.host);
@@ -157,8 +154,8 @@ export class Daemon {
     } finally {
       await lock.release();
     }
-    this.lastStatus = summaryLine(report);
-    session.log.info(this.lastStatus);
+    this.status = summaryLine(report);
+    session.log.info(this.status);
     await this.guestStatus.publish(this.metadataClient(), report, signal);
   }
 }

@@ -1,10 +1,12 @@
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../helpers/emulator.js';
 import { runCli } from '../helpers/cli.js';
 import { notifySocket, startDaemon, stopDaemon, waitFor } from './harness.js';
 import { serialView } from '../../src/report/serial-protocol.js';
+import { RunLock } from '../../src/state/run-lock.js';
+import { Host } from '../../src/host/host.js';
 import type { Report } from '../../src/report/model.js';
 
 function filesBelow(dir: string): string[] {
@@ -43,7 +45,7 @@ describe('gce-firstboot watch', () => {
     const { emulator, host } = await startEmulator();
     const daemon = startDaemon({ metadataHost: host });
     await waitFor(() => daemon.summaries().length === 1, 'the first pass');
-    await waitFor(() => emulator.guestAttribute('gce-firstboot/status'), 'guest attributes');
+    await waitFor(() => emulator.guestAttribute('gce-firstboot/last-pass'), 'guest attributes');
     expect(emulator.guestAttribute('gce-firstboot/status')).toBe('compliant');
     expect(emulator.guestAttribute('gce-firstboot/drift')).toBe('0');
     expect(emulator.guestAttribute('gce-firstboot/last-pass')).toBe(daemon.summaries()[0]!.time);
@@ -154,20 +156,21 @@ describe('gce-firstboot watch', () => {
     await waitFor(() => daemon.summaries().length === 1, 'the first pass');
     await waitFor(() => emulator.requests.some((r) => r.url.includes('wait_for_change=true') && !r.url.includes('last_etag=NONE')), 'the long-poll');
     writeFileSync(hostnameFile, 'drifted\n');
-    // Hold the lock as a shell's apply would (a live pid: this test process).
-    const lockFile = path.join(daemon.root, 'var/lib/gce-firstboot/run.lock');
-    writeFileSync(lockFile, `${process.pid}\n`);
+    // Hold the run lock as a shell's apply does (the real lock, taken the same way).
+    const lock = await RunLock.acquire(new Host({ root: daemon.root, live: false }), 30_000);
+    const before = daemon.summaries().length;
     emulator.set('instance/attributes/nudge', '1');
+    await waitFor(() => daemon.stderr().includes('pass (attributes)'), 'the daemon to start waiting');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(daemon.summaries()).toHaveLength(1);
+    expect(daemon.summaries(), daemon.stderr()).toHaveLength(before);
     // Let go; a real apply from a shell now competes with the waiting daemon pass for the lock.
-    rmSync(lockFile);
+    await lock.release();
     const apply = await runCli(['apply', '--root', daemon.root, '--metadata-host', host, '--config', daemon.configPath]);
     expect(apply.exitCode).toBe(0);
-    await waitFor(() => daemon.summaries().length === 3, 'the apply and the daemon pass');
+    await waitFor(() => daemon.summaries().length === before + 2, 'the apply and the daemon pass');
     emulator.set('instance/attributes/nudge', '2');
-    await waitFor(() => daemon.summaries().length === 4, 'the next daemon pass');
-    expect(daemon.summaries()[3]).toMatchObject({ mode: 'check', summary: { compliant: true, drift: 0 } });
+    await waitFor(() => daemon.summaries().length === before + 3, 'the next daemon pass');
+    expect(daemon.summaries().at(-1)).toMatchObject({ mode: 'check', summary: { compliant: true, drift: 0 } });
     expect(readFileSync(hostnameFile, 'utf8')).toBe('demo-vm\n');
     await stopDaemon(daemon);
   });
