@@ -43,7 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gce-firstboot: ${error.message}\n`);
       return EXIT.moduleFailed;
     }
-    process.stderr.write(`gce-firstboot: ${(error as Error).stack ?? String(error)}\n`);
+    // A system error (EROFS, ENOSPC, EACCES...) already names the call and the path.
+    const systemError = typeof (error as NodeJS.ErrnoException).code === 'string';
+    process.stderr.write(`gce-firstboot: ${systemError ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return EXIT.moduleFailed;
   }
 }

@@ -54,7 +54,7 @@ function selectModules(config: AgentConfig, values: CommonValues, stage: Stage |
     (module) =>
       (only ? only.includes(module.id) : config.modules[module.id]?.enabled !== false) &&
       !skip.includes(module.id) &&
-      (stage === undefined || module.stage === stage),
+      (stage === undefined || module.stage === stage || (stage === 'network' && module.alsoInNetworkStage === true)),
   );
 }
 

@@ -1,13 +1,14 @@
 import { MARK } from './marked-lines.js';
+import { usesCrlf } from './line-endings.js';
 
 /**
  * Sets `key = value` in `[section]` of another program's INI file, owning only what it adds:
  * a competing line is commented out behind our mark (so it can be restored), ours is marked.
  */
 export function setIniSwitch(text: string, section: string, key: string, value: string): string {
-  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
-  const lines = text === '' ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
-  const ours = `${key} = ${value}  ${MARK}`;
+  const cr = usesCrlf(text) ? '\r' : '';
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const ours = `${key} = ${value}  ${MARK}${cr}`;
   let inSection = false;
   let sectionEnd = -1;
   let headerFound = false;
@@ -23,15 +24,15 @@ export function setIniSwitch(text: string, section: string, key: string, value: 
     }
     if (inSection && line.trimEnd().endsWith(MARK) && new RegExp(`^\\s*${key}\\s*[=:]`).test(line)) continue;
     if (inSection && new RegExp(`^\\s*${key}\\s*[=:]`).test(line)) {
-      out.push(`# ${line}  ${MARK}: replaced`);
+      out.push(`# ${line.replace(/\r$/, '')}  ${MARK}: replaced${cr}`);
       continue;
     }
     out.push(line);
   }
   if (inSection) sectionEnd = out.length;
-  if (!headerFound) out.push(...(out.length ? [''] : []), `[${section}]`, ours);
+  if (!headerFound) out.push(...(out.length ? [cr] : []), `[${section}]${cr}`, ours);
   else out.splice(sectionEnd, 0, ours);
-  return out.join(eol) + eol;
+  return out.join('\n') + '\n';
 }
 
 /** The value of `key` in `[section]`, as the owning program would read it (last one wins). */

@@ -1,3 +1,5 @@
+import { usesCrlf } from './line-endings.js';
+
 /**
  * Edits a text file by owning only the lines that carry our mark. Every other line keeps its
  * bytes (comments, spacing, CRLF); ours are rewritten at the end of the file.
@@ -18,7 +20,7 @@ export function markedLines(text: string, mark = MARK): string[] {
 
 /** The file with our lines replaced by `wanted` (each given without the mark). */
 export function replaceMarkedLines(text: string, wanted: readonly string[], mark = MARK): string {
-  const eol = /\r\n/.test(text) ? '\r\n' : '\n';
+  const eol = usesCrlf(text) ? '\r\n' : '\n';
   const pieces = text.split('\n');
   const kept: string[] = [];
   pieces.forEach((piece, index) => {

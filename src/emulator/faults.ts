@@ -16,6 +16,8 @@ export interface Faults {
   oversizeBytes?: number;
   /** Send bytes that are not UTF-8. */
   nonUtf8?: boolean;
+  /** Answer guest-attribute writes with this status (403 or 404: guest attributes switched off). */
+  guestAttributesStatus?: number;
 }
 
 export const FAULT_KEYS: readonly (keyof Faults)[] = [
@@ -27,4 +29,5 @@ export const FAULT_KEYS: readonly (keyof Faults)[] = [
   'truncate',
   'oversizeBytes',
   'nonUtf8',
+  'guestAttributesStatus',
 ];

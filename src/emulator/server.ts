@@ -184,6 +184,8 @@ export class MetadataEmulator {
   }
 
   private handleGuestAttribute(request: IncomingMessage, response: ServerResponse, key: string): void {
+    const offStatus = this.faults.guestAttributesStatus;
+    if (offStatus) return this.reply(response, offStatus, 'guest attributes are not enabled\n');
     if (request.method === 'PUT') {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));

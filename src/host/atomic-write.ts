@@ -8,13 +8,25 @@ export interface AtomicWriteOptions {
   gid?: number;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+function tempPrefix(target: string): string {
+  return `.${path.basename(target)}.gce-firstboot-`;
+}
+
+/** Temp files a killed run left beside `target` are removed before the next write. */
+async function removeStaleTemps(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const prefix = tempPrefix(target);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((name) => name.startsWith(prefix) && name.endsWith('.tmp')).map((name) => fs.rm(path.join(dir, name), { force: true })));
 }
 
 /**
@@ -24,7 +36,8 @@ async function fsyncDirectory(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(target: string, content: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.gce-firstboot-${randomBytes(6).toString('hex')}.tmp`);
+  await removeStaleTemps(target);
+  const temp = path.join(dir, `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
   const mode = options.mode ?? 0o644;
   const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
@@ -47,7 +60,8 @@ export async function writeFileAtomic(target: string, content: string | Buffer, 
 /** Replaces `linkPath` by a symlink to `target` atomically (a temp link renamed over it). */
 export async function symlinkAtomic(target: string, linkPath: string): Promise<void> {
   const dir = path.dirname(linkPath);
-  const temp = path.join(dir, `.${path.basename(linkPath)}.gce-firstboot-${randomBytes(6).toString('hex')}.tmp`);
+  await removeStaleTemps(linkPath);
+  const temp = path.join(dir, `${tempPrefix(linkPath)}${randomBytes(6).toString('hex')}.tmp`);
   await fs.symlink(target, temp);
   try {
     await fs.rename(temp, linkPath);

@@ -1,7 +1,7 @@
 import { promises as fs, constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { writeFileAtomic, symlinkAtomic } from './atomic-write.js';
+import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
 
 export interface HostOptions {
   /** Files are read and written below this directory. */
@@ -100,38 +100,71 @@ export class Host {
     }
   }
 
+  /** mkdir -p, one level at a time: recursive mkdir reports ENOENT where the real error is EROFS. */
   async mkdirp(guestPath: string, mode = 0o755): Promise<void> {
-    await fs.mkdir(this.resolve(guestPath), { recursive: true, mode });
+    let current = this.root;
+    for (const part of path.resolve('/', guestPath).split('/').filter(Boolean)) {
+      current = path.join(current, part);
+      try {
+        await fs.mkdir(current, { mode });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
   }
 
   /**
    * Writes a file atomically. An existing file keeps its mode and owner unless `mode` is given,
-   * and is backed up once (the first time we change it) under the state directory.
+   * and is backed up once (the first time we change it) under the state directory, unless
+   * `backup: false` (only `seal` uses that: a backup would carry what it clears into the image).
    */
-  async writeText(guestPath: string, content: string, options: { mode?: number } = {}): Promise<void> {
+  async writeText(guestPath: string, content: string, options: { mode?: number; backup?: boolean } = {}): Promise<void> {
     const target = this.resolve(guestPath);
     const existing = await this.lstat(guestPath);
-    if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+    if (existing && options.backup !== false) await this.backupOnce(guestPath, existing);
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await writeFileAtomic(target, content, {
       mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
       ...(existing?.isFile() ? { uid: existing.uid, gid: existing.gid } : {}),
     });
   }
 
-  /** Removes a file (backed up once first). Returns whether there was something to remove. */
-  async remove(guestPath: string): Promise<boolean> {
+  /**
+   * Removes a file (backed up once first, unless `backup: false`: secrets such as replaced host
+   * keys must not survive in a backup). Returns whether there was something to remove.
+   */
+  async remove(guestPath: string, options: { backup?: boolean } = {}): Promise<boolean> {
     const existing = await this.lstat(guestPath);
     if (!existing) return false;
-    await this.backupOnce(guestPath, existing);
+    if (options.backup !== false) await this.backupOnce(guestPath, existing);
     await fs.rm(this.resolve(guestPath), { force: true });
     return true;
+  }
+
+  /**
+   * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`:
+   * a backup under our state directory would put the removed host keys back into the image.
+   */
+  async discard(guestPath: string): Promise<boolean> {
+    if (!(await this.lstat(guestPath))) return false;
+    await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
+    return true;
+  }
+
+  /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. */
+  async rename(fromGuestPath: string, toGuestPath: string): Promise<void> {
+    await fs.rename(this.resolve(fromGuestPath), this.resolve(toGuestPath));
+    await fsyncDirectory(path.dirname(this.resolve(toGuestPath)));
+  }
+
+  async chmod(guestPath: string, mode: number): Promise<void> {
+    await fs.chmod(this.resolve(guestPath), mode);
   }
 
   async symlink(target: string, guestPath: string): Promise<void> {
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
-    await fs.mkdir(path.dirname(this.resolve(guestPath)), { recursive: true });
+    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
     await symlinkAtomic(target, this.resolve(guestPath));
   }
 

@@ -60,6 +60,15 @@ export class MetadataView {
     });
   }
 
+  /**
+   * Writes a guest attribute (not memoized: a write, not a read). False when guest attributes are
+   * switched off for this instance (HTTP 403/404).
+   */
+  putGuestAttribute(key: string, value: string): Promise<boolean> {
+    if (!this.client) return Promise.reject(new MetadataUnreachableError(this.offlineReason));
+    return this.client.putGuestAttribute(key, value);
+  }
+
   private memo(key: string, fetch: (client: MetadataClient) => Promise<unknown>): Promise<unknown> {
     if (!this.client) return Promise.reject(new MetadataUnreachableError(this.offlineReason));
     let pending = this.cache.get(key);

@@ -41,9 +41,10 @@ function mayApply(module: PolicyModule, options: PassOptions, instanceId: string
   return record.appliedInstance !== instanceKey(options.machine, instanceId);
 }
 
-/** The instance id, asked of the metadata server only when some module needs the server anyway. */
+/** The instance id, asked of the metadata server only when some module uses the server anyway. */
 async function knownInstanceId(options: PassOptions): Promise<string | undefined> {
-  if (!options.metadata.available || !options.modules.some((module) => module.needsMetadata)) return options.state.instanceId;
+  const asks = options.modules.some((module) => module.needsMetadata || module.alsoInNetworkStage);
+  if (!options.metadata.available || !asks) return options.state.instanceId;
   try {
     const id = await options.metadata.instanceId();
     if (id && /^\d{1,32}$/.test(id)) {

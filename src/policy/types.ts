@@ -62,6 +62,11 @@ export interface PolicyModule<Desired = unknown, Observed = unknown> {
   title: string;
   frequency: Frequency;
   stage: Stage;
+  /**
+   * An early module with work that only the network can finish (publishing host keys) also runs in
+   * network-stage passes; its diff must then ask for nothing but that work.
+   */
+  alsoInNetworkStage?: boolean;
   /** Whether desired() asks the metadata server; such a module is skipped when it is unreachable. */
   needsMetadata: boolean;
   options: OptionSpecs;

@@ -11,6 +11,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
+const UNREADABLE_LOCK_GRACE_MS = 5_000;
+
 export class LockTimeoutError extends Error {
   override readonly name = 'LockTimeoutError';
 }
@@ -36,7 +38,10 @@ export class RunLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = Number.parseInt((await fs.readFile(file, 'utf8').catch(() => '')).trim(), 10);
-      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
+      const hasPid = Number.isInteger(holder) && holder > 0;
+      // A lock without a pid is one being written right now, or litter: litter once it is old.
+      const age = Date.now() - ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if ((hasPid && !processAlive(holder)) || (!hasPid && age > UNREADABLE_LOCK_GRACE_MS)) {
         await fs.rm(file, { force: true });
         continue;
       }

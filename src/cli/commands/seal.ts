@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { UsageError } from '../usage-error.js';
+import { Host } from '../../host/host.js';
+import { findSealActions, type SealAction } from '../../seal/artefacts.js';
+import { applySealActions } from '../../seal/apply-seal.js';
+import { isRunningRoot } from '../../seal/running-root.js';
+
+const help = `Usage: gce-firstboot seal [--root DIR] [--dry-run] [--json] [--history] [--cloud-init] [--yes]
+
+Makes an installed system ready to be captured as an image: removes the SSH host keys,
+/etc/udev/rules.d/70-persistent-net.rules, DHCP leases (dhclient, NetworkManager, dhcpcd,
+systemd-networkd), gce-firstboot's own state and backups; empties /etc/machine-id (the file
+stays, mode 0444); removes /var/lib/dbus/machine-id unless it links to /etc/machine-id; resets
+/etc/hostname to localhost. Prints each thing it removed; nothing else is changed, and nothing
+is backed up (a backup would carry the host keys into the image).
+
+  --root DIR     the system to seal (default /)
+  --dry-run      print what would be removed; change nothing
+  --json         print the list as a JSON array
+  --history      also remove shell and REPL histories of root and /home/*
+  --cloud-init   also remove cloud-init's state under /var/lib/cloud (when cloud-init is installed)
+  --yes          required to seal the running system (--root /)
+  -h, --help     this help
+
+Exit codes: 0 sealed (or nothing to do), 2 usage error or the running root without --yes.`;
+
+function describe(actions: readonly SealAction[], dryRun: boolean): string {
+  if (actions.length === 0) return 'nothing to do: already sealed\n';
+  const verbs = dryRun
+    ? { remove: 'would remove', empty: 'would empty', reset: 'would reset' }
+    : { remove: 'removed', empty: 'emptied', reset: 'reset' };
+  return actions.map((action) => `${verbs[action.action].padEnd(12)} ${action.path}  (${action.what})\n`).join('');
+}
+
+async function runSeal(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string', default: '/' },
+      'dry-run': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      history: { type: 'boolean', default: false },
+      'cloud-init': { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  const root = path.resolve(values.root);
+  const running = await isRunningRoot(root).catch(() => {
+    throw new UsageError(`--root ${values.root}: no such directory`);
+  });
+  // Decided before anything is read or touched; a dry run changes nothing, so it needs no --yes.
+  if (running && !values.yes && !values['dry-run']) {
+    throw new UsageError("refusing to seal the running system (--root /) without --yes: it removes this machine's SSH host keys, machine id and hostname");
+  }
+  const host = new Host({ root, live: false });
+  const actions = await findSealActions(host, { history: values.history, cloudInit: values['cloud-init'] });
+  if (!values['dry-run']) await applySealActions(host, actions);
+  process.stdout.write(values.json ? `${JSON.stringify(actions, null, 2)}\n` : describe(actions, values['dry-run']));
+  return 0;
+}
+
+export const sealCommand: Command = {
+  name: 'seal',
+  summary: 'prepare an installed system for capture as an image',
+  help,
+  run: runSeal,
+};

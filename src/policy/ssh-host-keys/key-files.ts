@@ -1,0 +1,85 @@
+import type { Host } from '../../host/host.js';
+
+export const SSH_DIR = '/etc/ssh';
+/** The files `rm /etc/ssh/ssh_host_*_key*` removes (the seed's way of unsealing an image). */
+const HOST_KEY_FILE = /^ssh_host_.*_key/;
+const PRIVATE_KEY_FILE = /^ssh_host_(.+)_key$/;
+
+export interface KeyFile {
+  /** ssh_host_ed25519_key */
+  name: string;
+  /** ed25519, from the file name */
+  type: string;
+  privateMode: number;
+  publicMode?: number;
+  /** SHA256:..., undefined when ssh-keygen cannot read the key */
+  fingerprint?: string;
+  /** The whole `ssh-keygen -l` line, for the serial console. */
+  fingerprintLine?: string;
+}
+
+export function keyPath(name: string): string {
+  return `${SSH_DIR}/${name}`;
+}
+
+/** Every file the seed's `rm /etc/ssh/ssh_host_*_key*` would remove. */
+export async function hostKeyFiles(host: Host): Promise<string[]> {
+  return (await host.readDir(SSH_DIR)).filter((name) => HOST_KEY_FILE.test(name));
+}
+
+async function fingerprint(host: Host, name: string): Promise<{ fingerprint?: string; fingerprintLine?: string }> {
+  const result = await host.run('ssh-keygen', ['-l', '-f', host.resolve(keyPath(name))]);
+  const line = result.stdout.trim();
+  const match = /^\d+ (\S+) /.exec(line);
+  return result.exitCode === 0 && match ? { fingerprint: match[1], fingerprintLine: line } : {};
+}
+
+/** The private host keys on disk with their modes and fingerprints (read in parallel). */
+export async function readKeyFiles(host: Host): Promise<KeyFile[]> {
+  const names = (await hostKeyFiles(host)).filter((name) => PRIVATE_KEY_FILE.test(name));
+  return Promise.all(
+    names.map(async (name) => {
+      const privateStats = await host.lstat(keyPath(name));
+      const publicStats = await host.lstat(`${keyPath(name)}.pub`);
+      return {
+        name,
+        type: PRIVATE_KEY_FILE.exec(name)![1]!,
+        privateMode: (privateStats?.mode ?? 0) & 0o7777,
+        ...(publicStats ? { publicMode: publicStats.mode & 0o7777 } : {}),
+        ...(await fingerprint(host, name)),
+      };
+    }),
+  );
+}
+
+/**
+ * Makes a key with the real ssh-keygen under a hidden temp name in /etc/ssh (same filesystem, so
+ * the later rename is atomic). ssh-keygen creates the private file 0600 itself; that is checked,
+ * never assumed. Returns the temp name.
+ */
+export async function generateKey(host: Host, type: string): Promise<string> {
+  const temp = `.ssh_host_${type}_key.gce-firstboot-new`;
+  await host.remove(keyPath(temp), { backup: false });
+  await host.remove(`${keyPath(temp)}.pub`, { backup: false });
+  const result = await host.run('ssh-keygen', ['-q', '-N', '', '-t', type, '-f', host.resolve(keyPath(temp)), '-C', ''], { timeoutMs: 300_000 });
+  if (result.exitCode !== 0) throw new Error(`ssh-keygen -t ${type} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  const privateMode = ((await host.lstat(keyPath(temp)))?.mode ?? 0o777) & 0o777;
+  if (privateMode & 0o077) {
+    await host.remove(keyPath(temp), { backup: false });
+    throw new Error(`ssh-keygen made a ${type} private key readable by others (mode ${privateMode.toString(8)}); removed`);
+  }
+  await host.chmod(`${keyPath(temp)}.pub`, 0o644);
+  return temp;
+}
+
+/** Moves a generated key (public first, then private) into place under its final name. */
+export async function installKey(host: Host, temp: string, name: string): Promise<void> {
+  await host.rename(`${keyPath(temp)}.pub`, `${keyPath(name)}.pub`);
+  await host.rename(keyPath(temp), keyPath(name));
+}
+
+/** The public key as guest agents publish it: algorithm (ssh-ed25519) and base64 blob. */
+export async function publicKey(host: Host, name: string): Promise<{ algorithm: string; blob: string } | undefined> {
+  const [algorithm, blob] = ((await host.readText(`${keyPath(name)}.pub`)) ?? '').trim().split(/\s+/);
+  return algorithm && blob ? { algorithm, blob } : undefined;
+}
