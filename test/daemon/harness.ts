@@ -62,7 +62,7 @@ export function startDaemon(options: { metadataHost: string; config?: string; en
   if (!options.serialPort) writeFileSync(path.join(root, 'dev/ttyS0'), '');
   const configPath = path.join(tempDir('gfb-conf-'), 'gce-firstboot.conf');
   writeFileSync(configPath, `[core]\nserial_port = ${serialPort}\ncheck_interval_sec = 3600\nboot_deadline_sec = 2\n${options.config ?? ''}`);
-  const child = execa(process.execPath, [CLI, 'watch', '--root', root, '--metadata-host', options.metadataHost, '--config', configPath], {
+  const child = execa(process.execPath, [CLI, 'watch', '--root', root, '--metadata-host', options.metadataHost, '--config', configPath, '--only', 'hostname'], {
     reject: false,
     env: { JOURNAL_STREAM: '', NOTIFY_SOCKET: '', ...options.env },
     buffer: false,

@@ -165,7 +165,7 @@ describe('gce-firstboot watch', () => {
     expect(daemon.summaries(), daemon.stderr()).toHaveLength(before);
     // Let go; a real apply from a shell now competes with the waiting daemon pass for the lock.
     await lock.release();
-    const apply = await runCli(['apply', '--root', daemon.root, '--metadata-host', host, '--config', daemon.configPath]);
+    const apply = await runCli(['apply', '--root', daemon.root, '--metadata-host', host, '--config', daemon.configPath, '--only', 'hostname']);
     expect(apply.exitCode).toBe(0);
     await waitFor(() => daemon.summaries().length === before + 2, 'the apply and the daemon pass');
     emulator.set('instance/attributes/nudge', '2');
