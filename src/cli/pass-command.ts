@@ -9,6 +9,7 @@ import { StateStore } from '../state/store.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { renderHuman } from '../report/render-human.js';
 import type { Report } from '../report/model.js';
+import { publishToSerial } from '../daemon/serial-report.js';
 
 const STAGES: readonly Stage[] = ['early', 'network'];
 /** How long an apply waits for another run (e.g. the daemon's pass) to finish. */
@@ -65,6 +66,7 @@ export async function runPassCommand({ mode, argv }: PassCommandSpec, help: stri
       console: (lines) => session.serial.writeLines(lines),
     });
     if (passMode === 'apply') await state.saveReport(report);
+    await publishToSerial(session.host, session.serial, report, lock !== undefined);
     printReport(report, values.json);
     return exitCodeFor(report);
   } finally {

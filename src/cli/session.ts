@@ -28,7 +28,7 @@ export interface Session {
   metadataHost: string | undefined;
   settings(moduleId: string): ModuleSettings;
   /** A metadata view for one pass; without the network in the early stage. */
-  metadataView(stage?: Stage): MetadataView;
+  metadataView(stage?: Stage, signal?: AbortSignal): MetadataView;
 }
 
 async function readConfig(host: Host, explicit: string | undefined): Promise<{ text: string | undefined; file: string }> {
@@ -91,12 +91,13 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
       const moduleConfig = config.modules[moduleId];
       return { options: moduleConfig?.options ?? {}, extraOptions: moduleConfig?.extraOptions ?? {} };
     },
-    metadataView: (passStage) => {
+    metadataView: (passStage, signal) => {
       if (passStage === 'early') return new MetadataView(undefined, 'the early stage does not wait for the network');
       const client = new MetadataClient({
         host: metadataHost,
         requestTimeoutMs: config.core.request_timeout_ms,
         retryBudgetMs: config.core.boot_deadline_sec * 1000,
+        signal,
       });
       return new MetadataView(client);
     },

@@ -1,9 +1,11 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants } from 'node:fs';
 
 /**
- * Appends whole lines to the serial console device (or a file standing in for it). One write
- * per call, so lines from one process never interleave. A port that cannot be opened is
- * reported once through `onUnavailable`, then writes are dropped.
+ * Appends whole lines to the serial console device (or a file standing in for it). Each call is
+ * one write(2): a tty write is never interleaved with another process's write, and neither is an
+ * O_APPEND write to a file. The port is never created (a missing device is not made a file) and
+ * never becomes our controlling terminal (O_NOCTTY). A port that cannot be opened is reported
+ * once through `onUnavailable`, then writes are dropped.
  */
 export class SerialPort {
   private unavailable = false;
@@ -16,7 +18,12 @@ export class SerialPort {
   async writeLines(lines: readonly string[]): Promise<void> {
     if (this.unavailable || lines.length === 0) return;
     try {
-      await fs.appendFile(this.devicePath, lines.map((line) => `${line}\n`).join(''), { flag: 'a' });
+      const handle = await fs.open(this.devicePath, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY);
+      try {
+        await handle.write(Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8'));
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       this.unavailable = true;
       this.onUnavailable(`${this.devicePath}: ${(error as Error).message}`);

@@ -13,6 +13,8 @@ export interface MetadataClientOptions {
   retryBudgetMs?: number;
   /** Responses larger than this are refused rather than buffered. */
   maxBodyBytes?: number;
+  /** Aborts every request and retry wait of this client (the daemon's stop). */
+  signal?: AbortSignal;
 }
 
 export interface WatchResult {
@@ -39,12 +41,15 @@ export class MetadataClient {
   private readonly requestTimeoutMs: number;
   private readonly retryBudgetMs: number;
   private readonly maxBodyBytes: number;
+  private readonly signal: AbortSignal | undefined;
+  private retryUntil: number | undefined;
 
   constructor(options: MetadataClientOptions = {}) {
     this.host = resolveMetadataHost(options.host);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3_000;
     this.retryBudgetMs = options.retryBudgetMs ?? 0;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+    this.signal = options.signal;
     this.http = got.extend({
       prefixUrl: `http://${this.host}/computeMetadata/v1`,
       headers: { 'Metadata-Flavor': FLAVOR, 'user-agent': 'gce-firstboot' },
@@ -110,7 +115,12 @@ export class MetadataClient {
     searchParams: Record<string, string>,
     options: { timeoutMs?: number; body?: string; signal?: AbortSignal; retry?: boolean } = {},
   ): Promise<Response<Buffer> | undefined> {
-    const deadline = Date.now() + (options.retry === false ? 0 : this.retryBudgetMs);
+    const signals = [options.signal, this.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+    if (signals.length) options = { ...options, signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) };
+    // The retry budget is the client's, not each request's: a silent server costs one budget in
+    // total (a pass makes one client), however many paths the modules ask for.
+    this.retryUntil ??= Date.now() + this.retryBudgetMs;
+    const deadline = options.retry === false ? Date.now() : this.retryUntil;
     let lastProblem = 'no answer';
     for (let attempt = 0; ; attempt++) {
       try {
@@ -130,7 +140,7 @@ export class MetadataClient {
       if (remaining <= 0) {
         throw new MetadataUnreachableError(`metadata server ${this.host} unreachable (${lastProblem})`);
       }
-      await sleep(Math.min(remaining, backoffMs(attempt)));
+      await sleep(Math.min(remaining, backoffMs(attempt)), options.signal);
     }
   }
 
@@ -179,6 +189,17 @@ function backoffMs(attempt: number): number {
   return cap / 2 + Math.random() * (cap / 2);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -35,6 +35,7 @@ declare -A PACKAGE_OF=(
   [flock]=util-linux
   [hostname]=hostname
   [script]=bsdutils
+  [python3]=python3
 )
 missing=()
 for tool in "$@"; do
