@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -16,6 +16,9 @@ const emulator = new MetadataEmulator(defaultInstanceTree());
 const metadataHost = await emulator.start();
 const root = mkdtempSync(path.join(os.tmpdir(), 'gce-firstboot-demo-'));
 cpSync(FIXTURE, root, { recursive: true, verbatimSymlinks: true });
+// A file stands in for the serial port, so the report lines an operator would read are kept.
+mkdirSync(path.join(root, 'dev'), { recursive: true });
+writeFileSync(path.join(root, 'dev/ttyS0'), '');
 const extra = process.argv.slice(2);
 
 async function step(title: string, args: string[]): Promise<number> {
@@ -30,5 +33,7 @@ const common = ['--root', root, '--metadata-host', metadataHost, ...extra];
 await step('first boot: apply', ['apply', ...common]);
 const code = await step('afterwards: check', ['check', ...common]);
 await emulator.stop();
+const serial = readFileSync(path.join(root, 'dev/ttyS0'), 'utf8');
+process.stdout.write(`\n== the serial console (what get-serial-port-output shows), last lines:\n${serial.trimEnd().split('\n').slice(-6).join('\n')}\n`);
 process.stdout.write(`\nThe sandbox root is left at ${root} to look at.\n`);
 process.exitCode = code;
