@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseSubcommandArgs } from '../subcommand-args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 import { Host } from '../../host/host.js';
@@ -25,16 +25,10 @@ For image.tar.gz, disk.raw is extracted (sparse) into a temp directory under $TM
 Exit codes: 0 every rule passed (warnings allowed), 1 a rule failed, 2 usage error.`;
 
 async function runImage(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-    strict: true,
-    allowPositionals: true,
-  });
-  if (values.help) {
-    process.stdout.write(`${help}\n`);
-    return 0;
-  }
+  const parsed = parseSubcommandArgs(argv, help);
+  if (!parsed) return 0;
+  const { positionals } = parsed;
+  const values = { json: parsed.json };
   const [subcommand, file, ...extra] = positionals;
   if (subcommand !== 'check') throw new UsageError(subcommand ? `image: unknown subcommand "${subcommand}"; try image --help` : 'image: expected "check PATH"');
   if (!file) throw new UsageError('image check: expected the path of disk.raw or image.tar.gz');

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseSubcommandArgs } from '../subcommand-args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 import { renderHuman } from '../../report/render-human.js';
@@ -44,16 +44,10 @@ export const reportCommand: Command = {
   summary: 'report parse FILE|-: the latest state per instance from a serial log',
   help,
   run: async (argv) => {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (values.help) {
-      process.stdout.write(`${help}\n`);
-      return 0;
-    }
+    const parsed = parseSubcommandArgs(argv, help);
+    if (!parsed) return 0;
+    const { positionals } = parsed;
+    const values = { json: parsed.json };
     const [action, file, ...rest] = positionals;
     if (action !== 'parse') throw new UsageError(`report: expected "parse FILE|-", got ${action === undefined ? 'nothing' : `"${action}"`}`);
     if (file === undefined || rest.length) throw new UsageError('report parse: expected exactly one FILE or -');
