@@ -1,0 +1,141 @@
+// The systemd units as installed: systemd-analyze verify (the real parser) and the ordering,
+// timeout and hardening decisions that issue 5 and issue 10.7 ask for.
+import { cpSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, UNITS, ensureTools, parseUnit, run, type RunResult } from './helpers.js';
+
+const unitText = (name: string) => readFileSync(join(ROOT, 'units', name), 'utf8');
+const early = parseUnit(unitText('gce-firstboot-early.service'));
+const daemon = parseUnit(unitText('gce-firstboot.service'));
+const get = (u: typeof early, section: string, key: string): string[] =>
+  (u.get(section)?.get(key) ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+const one = (u: typeof early, section: string, key: string): string | undefined => u.get(section)?.get(key)?.at(-1);
+
+/**
+ * systemd-analyze verify checks that ExecStart= exists on the machine, and we must not put
+ * /usr/bin/gce-firstboot on the real one. --root=DIR makes it look everything up in DIR: a
+ * copy of the system's unit directory, our units, and stand-in executables.
+ */
+let root: string;
+function verify(...units: string[]): Promise<RunResult> {
+  return run('systemd-analyze', ['verify', `--root=${root}`, ...units]);
+}
+
+beforeAll(async () => {
+  await ensureTools('systemd-analyze');
+  root = mkdtempSync(join(tmpdir(), 'gfb-units-'));
+  mkdirSync(join(root, 'lib/systemd'), { recursive: true });
+  mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
+  mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  cpSync('/lib/systemd/system', join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  for (const u of UNITS) cpSync(join(ROOT, 'units', u), join(root, 'lib/systemd/system', u));
+  // Stand-ins for the commands the units run (kill: ExecReload).
+  for (const cmd of ['gce-firstboot', 'kill']) {
+    writeFileSync(join(root, 'usr/bin', cmd), '#!/bin/sh\n');
+    chmodSync(join(root, 'usr/bin', cmd), 0o755);
+  }
+}, 300_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('systemd-analyze verify', () => {
+  it('passes on both units', async () => {
+    const r = await verify(...UNITS);
+    expect(r.stderr + r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  // systemd-analyze only warns about a bad value (exit 0), hence the test above asserts
+  // that it says nothing at all. These two prove that it looks at what we give it.
+  it('is a real check: a bad value in a copy of the unit is reported', async () => {
+    const broken = unitText('gce-firstboot.service').replace(/^Type=notify$/m, 'Type=notifyy');
+    writeFileSync(join(root, 'lib/systemd/system/gce-firstboot-broken.service'), broken);
+    expect((await verify('gce-firstboot-broken.service')).stderr).toMatch(/notifyy/);
+  });
+  it('is a real check: a missing executable fails it', async () => {
+    const broken = unitText('gce-firstboot.service').replace(/^ExecStart=\/usr\/bin\/gce-firstboot/m, 'ExecStart=/usr/bin/gce-firstboot-missing');
+    writeFileSync(join(root, 'lib/systemd/system/gce-firstboot-missing.service'), broken);
+    const r = await verify('gce-firstboot-missing.service');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/gce-firstboot-missing/);
+  });
+});
+
+describe('gce-firstboot-early.service (before sshd, no network, bounded)', () => {
+  it('is a oneshot that stays active and runs the early stage', () => {
+    expect(one(early, 'Service', 'Type')).toBe('oneshot');
+    expect(one(early, 'Service', 'RemainAfterExit')).toBe('yes');
+    expect(one(early, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot apply --stage early');
+  });
+  it('is ordered before both names of the SSH server, after local file systems', () => {
+    expect(get(early, 'Unit', 'Before')).toEqual(expect.arrayContaining(['ssh.service', 'sshd.service']));
+    expect(get(early, 'Unit', 'After')).toContain('local-fs.target');
+  });
+  it('neither waits for nor pulls in the network, and never makes sshd depend on it', () => {
+    const deps = ['After', 'Wants', 'Requires', 'BindsTo', 'Requisite'].flatMap((k) => get(early, 'Unit', k));
+    expect(deps.filter((d) => /network/.test(d))).toEqual([]);
+    expect(get(early, 'Unit', 'RequiredBy')).toEqual([]);
+    expect(get(early, 'Install', 'RequiredBy')).toEqual([]);
+  });
+  it('is bounded to 30 s', () => {
+    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('30');
+  });
+  it('is started by multi-user.target', () => {
+    expect(get(early, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+  });
+});
+
+describe('gce-firstboot.service (the daemon)', () => {
+  it('is Type=notify with NotifyAccess=all (systemd-notify is a child process)', () => {
+    expect(one(daemon, 'Service', 'Type')).toBe('notify');
+    expect(one(daemon, 'Service', 'NotifyAccess')).toBe('all');
+    expect(one(daemon, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot watch');
+  });
+  it('waits for the network and runs after the early stage', () => {
+    expect(get(daemon, 'Unit', 'Wants')).toContain('network-online.target');
+    expect(get(daemon, 'Unit', 'After')).toEqual(
+      expect.arrayContaining(['network-online.target', 'gce-firstboot-early.service']),
+    );
+  });
+  it('blocks nothing: not ordered before sshd or any other unit', () => {
+    expect(get(daemon, 'Unit', 'Before')).toEqual([]);
+  });
+  it('stops within 5 s and restarts on failure', () => {
+    expect(one(daemon, 'Service', 'TimeoutStopSec')).toBe('5');
+    expect(one(daemon, 'Service', 'Restart')).toBe('on-failure');
+    expect(one(daemon, 'Service', 'TimeoutStartSec')).toMatch(/^\d+$/);
+  });
+  it('is started by multi-user.target', () => {
+    expect(get(daemon, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+  });
+});
+
+describe.each([
+  ['gce-firstboot-early.service', early],
+  ['gce-firstboot.service', daemon],
+])('hardening of %s leaves the agent able to do its job', (_name, unit) => {
+  it('keeps /etc writable (ProtectSystem=true, not full or strict)', () => {
+    expect(one(unit, 'Service', 'ProtectSystem')).toBe('true');
+    expect(get(unit, 'Service', 'ReadOnlyPaths')).toEqual([]);
+  });
+  it('leaves /proc/sys writable and the real UTS namespace (sysctl, hostname)', () => {
+    expect(one(unit, 'Service', 'ProtectKernelTunables') ?? 'no').toBe('no');
+    expect(one(unit, 'Service', 'ProtectHostname') ?? 'no').toBe('no');
+  });
+  it('keeps /dev/ttyS0 reachable and lets V8 JIT', () => {
+    for (const key of ['PrivateDevices', 'ProtectClock', 'MemoryDenyWriteExecute', 'PrivateNetwork']) {
+      expect(one(unit, 'Service', key) ?? 'no').toBe('no');
+    }
+    expect(one(unit, 'Service', 'DevicePolicy') ?? 'auto').toBe('auto');
+  });
+  it('allows netlink (MTU) and IP (metadata server)', () => {
+    expect(get(unit, 'Service', 'RestrictAddressFamilies')).toEqual(
+      expect.arrayContaining(['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK']),
+    );
+  });
+  it('owns its 0700 state directory', () => {
+    expect(one(unit, 'Service', 'StateDirectory')).toBe('gce-firstboot');
+    expect(one(unit, 'Service', 'StateDirectoryMode')).toBe('0700');
+  });
+});

@@ -1,0 +1,348 @@
+// Boot a disk.raw under QEMU with Compute Engine's virtual hardware, the metadata emulator
+// behind 169.254.169.254, and the serial console captured with host timestamps.
+//
+// Library: `bootImage(opts)` (used by boot.test.ts, later by bench/).
+// CLI (after `npm run build`):
+//   node dist/test/vm/boot.js --disk out/vm/disk.raw [--uuid U] [--metadata FILE.json]
+//        [--persistent] [--kernel DIR] [--timeout 300] [--log FILE] [--no-restrict]
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+/** The repository root: the nearest parent holding package.json (works from test/ and dist/test/). */
+export const REPO_ROOT = ((): string => {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, "package.json")) && dirname(d) !== d) d = dirname(d);
+  return d;
+})();
+
+export interface MetadataTree {
+  instance: Record<string, unknown>;
+  project: Record<string, unknown>;
+}
+
+export function defaultMetadata(uuid: string, instanceId = "1234567890123456789"): MetadataTree {
+  return {
+    instance: {
+      id: instanceId,
+      hostname: "vm1.c.proj.internal",
+      name: "vm1",
+      zone: "projects/123/zones/us-central1-a",
+      attributes: {},
+      "network-interfaces": [{ ip: "169.254.0.15", mtu: 1460, mac: "52:54:00:12:34:56" }],
+      "machine-type": "projects/123/machineTypes/e2-small",
+      uuid,
+    },
+    project: { "project-id": "proj", "numeric-project-id": 123, attributes: {} },
+  };
+}
+
+export interface BootOptions {
+  disk: string;
+  /** SMBIOS system UUID (the agent keys host-key identity on product_uuid). */
+  uuid?: string;
+  /** Metadata tree served by the emulator; default defaultMetadata(uuid). */
+  metadata?: MetadataTree;
+  /** Use an already running metadata server instead of starting the emulator. */
+  metadataUrl?: string;
+  /** Command that starts the emulator; it gets `--listen 127.0.0.1:0 --data FILE` appended. */
+  emulatorCommand?: string[];
+  /** Boot the disk itself (writes persist) instead of `snapshot=on`. Use a copy. */
+  persistent?: boolean;
+  /** Directory with vmlinuz, initrd.img, cmdline (from build-image.sh): direct kernel boot. */
+  kernelDir?: string;
+  timeoutMs?: number;
+  /** Serial log path (timestamped); the raw bytes go to `${serialLog}.raw`. */
+  serialLog?: string;
+  /** slirp restrict=on: the guest reaches only the guestfwd target (default true). */
+  restrict?: boolean;
+  memoryMiB?: number;
+  extraQemuArgs?: string[];
+  /** Called for every serial line as it arrives (host seconds since QEMU start). */
+  onLine?: (t: number, line: string) => void;
+}
+
+export interface SerialLine { t: number; line: string }
+
+export interface BootTimings {
+  /** Host seconds from QEMU spawn. */
+  kernelFirstLine?: number;
+  /** host time − guest monotonic time, seconds (from printk timestamps). */
+  guestOffset?: number;
+  sshdActive?: number;
+  agentEarlyActive?: number;
+  reportBegin?: number;
+  qemuExit: number;
+}
+
+export interface BootResult {
+  serialLog: string;
+  lines: SerialLine[];
+  /** VMTEST lines grouped by section, in order. */
+  sections: Record<string, string[]>;
+  reportComplete: boolean;
+  timedOut: boolean;
+  exitCode: number | null;
+  timings: BootTimings;
+  accel: "kvm" | "tcg";
+  uuid: string;
+  qemuArgs: string[];
+}
+
+export function chooseAccel(): "kvm" | "tcg" {
+  const env = process.env.GCE_FIRSTBOOT_VM_ACCEL;
+  if (env === "kvm" || env === "tcg") return env;
+  // VM-NOTES: /dev/kvm exists on CI machines but hangs a stock guest; use KVM only when the
+  // CPU flags show vmx/svm. Never "kvm:tcg".
+  try {
+    const flags = readFileSync("/proc/cpuinfo", "utf8");
+    if (/^flags\s*:.*\b(vmx|svm)\b/m.test(flags) && existsSync("/dev/kvm")) return "kvm";
+  } catch { /* fall through */ }
+  return "tcg";
+}
+
+// ANSI escapes (agetty, systemd status colours) and other control chars out of serial lines.
+// eslint-disable-next-line no-control-regex
+const CTRL = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>c]|[\x00-\x08\x0b-\x1f\x7f]/g;
+export function cleanSerial(s: string): string {
+  return s.replace(CTRL, "");
+}
+
+const PRINTK = /^\[\s*(\d+\.\d+)\]/;
+
+/** Start the metadata emulator; resolves with its URL and the process. */
+export async function startEmulator(
+  command: string[],
+  tree: MetadataTree,
+  workDir: string,
+): Promise<{ url: string; proc: ChildProcess }> {
+  const data = join(workDir, "metadata.json");
+  writeFileSync(data, JSON.stringify(tree, null, 2));
+  const [cmd, ...args] = command;
+  if (!cmd) throw new Error("empty emulator command");
+  const proc = spawn(cmd, [...args, "--listen", "127.0.0.1:0", "--data", data], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  proc.stderr!.on("data", (b: Buffer) => { stderr += b.toString(); });
+  const rl = createInterface({ input: proc.stdout! });
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`emulator did not start in 15 s: ${stderr}`)), 15000);
+    rl.on("line", (l) => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(l);
+      if (m) { clearTimeout(timer); res(m[1]!); }
+    });
+    proc.on("exit", (c) => { clearTimeout(timer); rej(new Error(`emulator exited ${c}: ${stderr}`)); });
+  });
+  return { url, proc };
+}
+
+export function defaultEmulatorCommand(): string[] | undefined {
+  const js = join(REPO_ROOT, "dist/src/emulator/main.js");
+  return existsSync(js) ? [process.execPath, js] : undefined;
+}
+
+export async function bootImage(opts: BootOptions): Promise<BootResult> {
+  const uuid = opts.uuid ?? randomUUID();
+  const workDir = mkdtempSync(join(tmpdir(), "gce-firstboot-vm-"));
+  const serialLog = opts.serialLog ?? join(workDir, "serial.log");
+  const timeoutMs = opts.timeoutMs ?? 300_000;
+  const accel = chooseAccel();
+
+  // Metadata: an explicit URL, else the emulator (if built), else nothing answers on :80.
+  let emulator: ChildProcess | undefined;
+  let metaPort = 9; // discard: connections are refused, the guest sees no metadata server
+  let metaUrl = opts.metadataUrl;
+  if (!metaUrl) {
+    const cmd = opts.emulatorCommand ?? defaultEmulatorCommand();
+    if (cmd) {
+      const started = await startEmulator(cmd, opts.metadata ?? defaultMetadata(uuid), workDir);
+      emulator = started.proc;
+      metaUrl = started.url;
+    } else {
+      process.stderr.write("boot: no metadata emulator (dist/src/emulator/main.js not built); guest gets none\n");
+    }
+  }
+  if (metaUrl) metaPort = Number(new URL(metaUrl).port);
+
+  const restrict = opts.restrict ?? true;
+  const netdev = [
+    // Addresses pinned (slirp would pick .2.2/.2.3/.2.15 in a /16): gateway, DNS, and the
+    // guest's DHCP address 169.254.0.15, as in defaultMetadata's network-interfaces.
+    "user", "id=n0", "net=169.254.0.0/16", "host=169.254.0.2", "dns=169.254.0.3", "dhcpstart=169.254.0.15",
+    // cmd: runs once per connection (a tcp: target answers only the first one).
+    `guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:${metaPort}`,
+    ...(restrict ? ["restrict=on"] : []),
+  ].join(",");
+  const driveOpts = [
+    `file=${opts.disk}`, "format=raw", "if=none", "id=d0", "cache=unsafe",
+    ...(opts.persistent ? [] : ["snapshot=on"]),
+  ].join(",");
+  const args = [
+    "-nodefaults", "-vga", "none", "-display", "none", "-no-reboot",
+    "-machine", `pc,accel=${accel}`,
+    // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
+    // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too.
+    "-cpu", process.env.GCE_FIRSTBOOT_VM_CPU ?? (accel === "kvm" ? "host" : "max,-svm,-vmx"),
+    "-smp", process.env.GCE_FIRSTBOOT_VM_SMP ?? "1",
+    "-m", String(opts.memoryMiB ?? 1024),
+    "-smbios", `type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-1234,uuid=${uuid}`,
+    // PCI slots as on Compute Engine: disk controller 00:03.0, NIC 00:04.0 → the NIC is ens4.
+    "-device", "virtio-scsi-pci,id=scsi0,addr=3",
+    "-drive", driveOpts,
+    "-device", "scsi-hd,drive=d0,bus=scsi0.0,bootindex=1",
+    "-netdev", netdev,
+    // romfile= : no iPXE option ROM (faster, and not needed: we boot from disk).
+    "-device", "virtio-net-pci,netdev=n0,addr=4,romfile=",
+    "-chardev", "stdio,id=s0,signal=off",
+    "-serial", "chardev:s0",
+    ...(opts.kernelDir
+      ? [
+          "-kernel", join(opts.kernelDir, "vmlinuz"),
+          "-initrd", join(opts.kernelDir, "initrd.img"),
+          "-append", readFileSync(join(opts.kernelDir, "cmdline"), "utf8").trim(),
+        ]
+      : []),
+    ...(opts.extraQemuArgs ?? []),
+  ];
+
+  const out = createWriteStream(serialLog);
+  const raw = createWriteStream(`${serialLog}.raw`);
+  const lines: SerialLine[] = [];
+  out.write(`# qemu-system-x86_64 ${args.map((a) => (/[\s,]/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
+  out.write(`# started ${new Date().toISOString()} accel=${accel} uuid=${uuid} metadata=${metaUrl ?? "none"}\n`);
+
+  const t0 = performance.now();
+  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
+  let qemuErr = "";
+  qemu.stderr!.on("data", (b: Buffer) => { qemuErr += b.toString(); });
+  let partial = "";
+  const emit = (line: string) => {
+    const t = (performance.now() - t0) / 1000;
+    const clean = cleanSerial(line);
+    lines.push({ t, line: clean });
+    out.write(`${t.toFixed(3).padStart(8)} ${clean}\n`);
+    opts.onLine?.(t, clean);
+  };
+  qemu.stdout!.on("data", (b: Buffer) => {
+    raw.write(b);
+    partial += b.toString("latin1");
+    const parts = partial.split(/\r?\n/);
+    partial = parts.pop() ?? "";
+    for (const p of parts) emit(p);
+  });
+
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; qemu.kill("SIGKILL"); }, timeoutMs);
+  const [code] = (await once(qemu, "exit")) as [number | null];
+  clearTimeout(timer);
+  if (partial) emit(partial);
+  const qemuExit = (performance.now() - t0) / 1000;
+  emulator?.kill("SIGTERM");
+  if (qemuErr.trim()) out.write(`# qemu stderr: ${qemuErr.trim()}\n`);
+  out.write(`# exit ${code} after ${qemuExit.toFixed(3)} s${timedOut ? " (TIMEOUT, killed)" : ""}\n`);
+  await Promise.all([new Promise((r) => out.end(r)), new Promise((r) => raw.end(r))]);
+
+  const parsed = parseSerial(lines);
+  return {
+    serialLog, lines, ...parsed, timedOut, exitCode: code, accel, uuid, qemuArgs: args,
+    timings: { ...parsed.timings, qemuExit },
+  };
+}
+
+/** Pull the VMTEST sections and the timings out of timestamped serial lines. */
+export function parseSerial(lines: SerialLine[]): {
+  sections: Record<string, string[]>;
+  reportComplete: boolean;
+  timings: Omit<BootTimings, "qemuExit">;
+} {
+  const sections: Record<string, string[]> = {};
+  let begin: number | undefined;
+  let complete = false;
+  let kernelFirstLine: number | undefined;
+  let guestOffset: number | undefined;
+  for (const { t, line } of lines) {
+    const pk = PRINTK.exec(line);
+    if (pk) {
+      kernelFirstLine ??= t;
+      const off = t - Number(pk[1]);
+      // The smallest host−guest difference is the line that was delayed least.
+      if (guestOffset === undefined || off < guestOffset) guestOffset = off;
+    }
+    if (line === "VMTEST-BEGIN") begin = t;
+    else if (line === "VMTEST-END") complete = true;
+    const m = /^VMTEST (\S+) ?(.*)$/.exec(line);
+    if (m) (sections[m[1]!] ??= []).push(m[2]!);
+  }
+  // ActiveEnterTimestampMonotonic (µs, guest monotonic) → host seconds since QEMU start.
+  const mono = (unit: string): number | undefined => {
+    // `systemctl show` prints one block of properties per unit, blocks separated by "".
+    const blocks: string[][] = [[]];
+    for (const l of sections.show ?? []) {
+      if (l === "") blocks.push([]);
+      else blocks[blocks.length - 1]!.push(l);
+    }
+    const block = blocks.find((b) => b.includes(`Id=${unit}`));
+    const v = block?.find((l) => l.startsWith("ActiveEnterTimestampMonotonic="))?.split("=")[1];
+    if (!v || v === "0" || guestOffset === undefined) return undefined;
+    return Number(v) / 1e6 + guestOffset;
+  };
+  return {
+    sections,
+    reportComplete: complete,
+    timings: {
+      kernelFirstLine, guestOffset,
+      sshdActive: mono("ssh.service"),
+      agentEarlyActive: mono("gce-firstboot-early.service"),
+      reportBegin: begin,
+    },
+  };
+}
+
+/** A sparse copy of a disk to boot with `persistent: true` (second-boot tests). */
+export function copyDisk(src: string, dst: string): string {
+  execFileSync("cp", ["--sparse=always", src, dst]);
+  return dst;
+}
+
+// ---- CLI ------------------------------------------------------------------------------------
+function parseArgs(argv: string[]): BootOptions & { metadataFile?: string } {
+  const o: BootOptions & { metadataFile?: string } = { disk: "" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    switch (a) {
+      case "--disk": o.disk = next(); break;
+      case "--uuid": o.uuid = next(); break;
+      case "--metadata": o.metadataFile = next(); break;
+      case "--metadata-url": o.metadataUrl = next(); break;
+      case "--persistent": o.persistent = true; break;
+      case "--kernel": o.kernelDir = next(); break;
+      case "--timeout": o.timeoutMs = Number(next()) * 1000; break;
+      case "--log": o.serialLog = next(); break;
+      case "--no-restrict": o.restrict = false; break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  if (!o.disk) throw new Error("--disk is required");
+  if (o.metadataFile) o.metadata = JSON.parse(readFileSync(o.metadataFile, "utf8")) as MetadataTree;
+  return o;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const o = parseArgs(process.argv.slice(2));
+  o.onLine = (t, l) => process.stderr.write(`${t.toFixed(3).padStart(8)} ${l}\n`);
+  const r = await bootImage(o);
+  const { lines: _l, qemuArgs: _q, ...summary } = r;
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  process.exitCode = r.reportComplete && !r.timedOut ? 0 : 1;
+}
