@@ -1,5 +1,5 @@
 // `npm run bench`: measurements, not tests. Prints a table and writes bench/results.json.
-// Env: BENCH_RUNS (default 5), BENCH_IDLE_SEC (default 60).
+// Env: BENCH_RUNS (default 5), BENCH_IDLE_SEC (default 60), BENCH_WATCH_CLI (main.js for watch).
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,7 +70,10 @@ async function main(): Promise<void> {
     addRow('check pass (compliant root)', await measure(runs, () => runTimed('node', [cli, 'check', '--root', compliant, ...mh])));
     if (existsSync(binary)) addRow('check pass, binary', await measure(runs, () => runTimed(binary, ['check', '--root', compliant, ...mh])));
     // (d) daemon idle
-    const idle: IdleResult = await sampleIdle('node', [cli, 'watch', '--root', compliant, ...mh], idleSec);
+    // BENCH_WATCH_CLI: another build's main.js (e.g. the daemon branch's) when this one's watch is one pass.
+    const watchCli = process.env.BENCH_WATCH_CLI ?? cli;
+    const idle: IdleResult = await sampleIdle('node', [watchCli, 'watch', '--root', compliant, ...mh], idleSec);
+    if (watchCli !== cli) idle.note += ` (watch from ${watchCli})`;
     for (const root of roots) rmSync(root, { recursive: true, force: true });
     report(idle);
   } finally {
