@@ -6,7 +6,7 @@ set -euo pipefail
 repo=$1 peer=$2 runs=$3
 ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
-# Scratch /etc, /var/lib/cloud, /var/log, /run, and a fake DMI product name (GCE platform check).
+# Scratch /etc, /var/lib/cloud, /var/log, /run (the GCE platform check: cloud-init-on-gce.py).
 scratch=$(mktemp -d /tmp/bench-ci-XXXXXX)
 cp -a /etc "$scratch/etc"
 mount --bind "$scratch/etc" /etc
@@ -31,7 +31,7 @@ growpart: {mode: "off"}
 users: []
 disable_root: false
 CFG
-mkdir -p /var/lib/cloud /var/log "$scratch/dmi/id"
+mkdir -p /var/lib/cloud /var/log
 mount -t tmpfs tmpfs /var/lib/cloud
 mount -t tmpfs tmpfs /var/log
 mount -t tmpfs tmpfs /run
@@ -41,8 +41,6 @@ for d in /home /var/lib/apt /var/cache/apt /var/tmp; do mount -t tmpfs tmpfs "$d
 # /root on scratch too, keeping only the pyenv Python that runs cloud-init.
 mkdir -p "$scratch/pyenv" && mount --bind /root/.pyenv "$scratch/pyenv"
 mount -t tmpfs tmpfs /root && mkdir /root/.pyenv && mount --bind "$scratch/pyenv" /root/.pyenv
-echo "Google Compute Engine" > "$scratch/dmi/id/product_name"
-mount -t tmpfs tmpfs /sys/class 2>/dev/null && mkdir -p /sys/class/dmi && cp -a "$scratch/dmi/id" /sys/class/dmi/id
 node "$repo/dist/src/emulator/main.js" --listen 169.254.169.254:80 > "$scratch/emu.out" &
 emu=$!
 for _ in $(seq 50); do grep -q listening "$scratch/emu.out" && break; sleep 0.1; done
