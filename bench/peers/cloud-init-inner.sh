@@ -7,7 +7,7 @@ repo=$1 peer=$2 runs=$3
 ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
 # Scratch /etc, /var/lib/cloud, /var/log, /run (the GCE platform check: cloud-init-on-gce.py).
-scratch=$(mktemp -d /tmp/bench-ci-XXXXXX)
+scratch=${BENCH_SCRATCH:?set by cloud-init.sh}
 cp -a /etc "$scratch/etc"
 mount --bind "$scratch/etc" /etc
 rm -rf /etc/cloud && cp -a "$peer/etc/cloud" /etc/cloud

@@ -15,6 +15,9 @@ if [ ! -x "$peer/usr/bin/cloud-init" ]; then
   for d in "$peer.debs"/*.deb; do dpkg -x "$d" "$peer"; done
 fi
 out=$(mktemp)
+# Scratch copies (of /etc too): removed here, after the namespace and its mounts are gone.
+export BENCH_SCRATCH=$(mktemp -d /tmp/bench-ci-XXXXXX)
+trap 'rm -rf "$BENCH_SCRATCH"' EXIT
 unshare --mount --uts --net --fork bash "$here/cloud-init-inner.sh" "$repo" "$peer" "$runs" | tee "$out" >&2
 python3 - "$out" "$here/cloud-init.json" <<'PY'
 import json, statistics, sys

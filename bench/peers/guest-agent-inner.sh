@@ -6,7 +6,7 @@ set -euo pipefail
 repo=$1 peer=$2 runs=$3
 ip link set lo up
 ip addr add 169.254.169.254/32 dev lo
-scratch=$(mktemp -d /tmp/bench-ga-XXXXXX)
+scratch=${BENCH_SCRATCH:?set by guest-agent.sh}
 cp -a /etc "$scratch/etc" && mount --bind "$scratch/etc" /etc
 for d in /var/lib /var/log /var/cache /run /home /var/tmp; do mount -t tmpfs tmpfs "$d"; done
 mount -t tmpfs tmpfs /root

@@ -11,6 +11,9 @@ if [ ! -x "$peer/usr/bin/google_guest_agent" ]; then
   mkdir -p "$peer.debs" && (cd "$peer.debs" && apt-get download google-guest-agent >/dev/null)
   dpkg -x "$peer.debs"/google-guest-agent_*.deb "$peer"
 fi
+# Scratch copies (of /etc too): removed here, after the namespace and its mounts are gone.
+export BENCH_SCRATCH=$(mktemp -d /tmp/bench-ga-XXXXXX)
+trap 'rm -rf "$BENCH_SCRATCH"' EXIT
 unshare --mount --uts --net --fork bash "$here/guest-agent-inner.sh" "$repo" "$peer" "$runs" | tee /dev/stderr | python3 -c '
 import statistics, sys
 w = [float(l.split()[1]) for l in sys.stdin if l.startswith("host-keys") and l.split()[1] != "timeout"]
