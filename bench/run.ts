@@ -1,0 +1,114 @@
+// `npm run bench`: measurements, not tests. Prints a table and writes bench/results.json.
+// Env: BENCH_RUNS (default 5), BENCH_IDLE_SEC (default 60), BENCH_WATCH_CLI (main.js for watch).
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { measure, runTimed, type Sample } from './timed.js';
+import { sampleIdle, type IdleResult } from './idle.js';
+import { startEmulatorProcess } from './emulator-process.js';
+import { summarize, type Summary } from './stats.js';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const idleSec = Number(process.env.BENCH_IDLE_SEC ?? 60);
+const cli = join(repo, 'dist/src/cli/main.js');
+const binary = join(repo, 'out/bin/gce-firstboot');
+const fixture = join(repo, 'test/fixtures/roots/debian-12');
+
+interface Row { name: string; wall: Summary; rssKb?: Summary; note?: string }
+const rows: Row[] = [];
+
+function addRow(name: string, samples: Sample[], note?: string): void {
+  rows.push({ name, wall: summarize(samples.map((s) => s.wallSec)), rssKb: summarize(samples.map((s) => s.maxRssKb)), note });
+  console.error(`bench: ${name} done`);
+}
+
+function freshRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'bench-root-'));
+  cpSync(fixture, root, { recursive: true });
+  return root;
+}
+
+/** ssh-keygen for the three host key types at once, as the host key module does. */
+async function sshKeygenParallel(): Promise<Sample> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
+  const started = process.hrtime.bigint();
+  const results = await Promise.all(['rsa', 'ecdsa', 'ed25519'].map((type) =>
+    runTimed('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', join(dir, `ssh_host_${type}_key`)])));
+  const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
+  rmSync(dir, { recursive: true, force: true });
+  return { wallSec, maxRssKb: Math.max(...results.map((r) => r.maxRssKb)), voluntarySwitches: 0, exitCode: 0 };
+}
+
+async function main(): Promise<void> {
+  // (a) cold start
+  if (existsSync(binary)) addRow('cold start: binary --version', await measure(runs, () => runTimed(binary, ['--version'])));
+  else rows.push({ name: 'cold start: binary --version', wall: summarize([]), note: 'out/bin/gce-firstboot missing (npm run build:binary)' });
+  addRow('cold start: node dist --version', await measure(runs, () => runTimed('node', [cli, '--version'])));
+
+  const emulator = await startEmulatorProcess(repo);
+  const mh = ['--metadata-host', emulator.address];
+  try {
+    // (b) first-boot apply on a fresh root, every applying module
+    const roots: string[] = [];
+    addRow('first-boot apply (fresh root)', await measure(runs, () => {
+      const root = freshRoot();
+      roots.push(root);
+      return runTimed('node', [cli, 'apply', '--root', root, ...mh]);
+    }));
+    if (existsSync(binary)) {
+      addRow('first-boot apply, binary', await measure(runs, () => {
+        const root = freshRoot();
+        roots.push(root);
+        return runTimed(binary, ['apply', '--root', root, ...mh]);
+      }));
+    }
+    addRow('ssh-keygen rsa+ecdsa+ed25519 in parallel', await measure(runs, sshKeygenParallel),
+      'shown apart: the key work any agent pays');
+    // (c) check on the compliant root
+    const compliant = roots[0] ?? freshRoot();
+    addRow('check pass (compliant root)', await measure(runs, () => runTimed('node', [cli, 'check', '--root', compliant, ...mh])));
+    if (existsSync(binary)) addRow('check pass, binary', await measure(runs, () => runTimed(binary, ['check', '--root', compliant, ...mh])));
+    // (d) daemon idle
+    // BENCH_WATCH_CLI: another build's main.js (e.g. the daemon branch's) when this one's watch is one pass.
+    const watchCli = process.env.BENCH_WATCH_CLI ?? cli;
+    const idle: IdleResult = await sampleIdle('node', [watchCli, 'watch', '--root', compliant, ...mh], idleSec);
+    if (watchCli !== cli) idle.note += ` (watch from ${watchCli})`;
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+    report(idle);
+  } finally {
+    emulator.stop();
+  }
+}
+
+function fmt(s: Summary, digits: number, scale = 1): string {
+  if (s.n === 0) return 'n/a';
+  return `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})`;
+}
+
+function report(idle: IdleResult): void {
+  const lines = [`runs per row: ${runs}; median (min–max)`, '',
+    `| measurement | wall s | peak RSS MB | note |`, `|---|---|---|---|`];
+  for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.wall, 3)} | ${r.rssKb ? fmt(r.rssKb, 1, 1 / 1024) : ''} | ${r.note ?? ''} |`);
+  const byName = (n: string): Summary | undefined => rows.find((r) => r.name === n)?.wall;
+  const bin = byName('cold start: binary --version');
+  const node = byName('cold start: node dist --version');
+  if (bin && node && bin.n > 0) lines.push('', `ratio cold start node/binary: ${(node.median / bin.median).toFixed(2)}`);
+  const apply = byName('first-boot apply (fresh root)');
+  const keys = byName('ssh-keygen rsa+ecdsa+ed25519 in parallel');
+  if (apply && keys) lines.push(`ratio ssh-keygen/apply: ${(keys.median / apply.median).toFixed(2)}`);
+  lines.push('', `daemon idle (watch, ${idle.seconds} s observed): ${idle.note}`,
+    `  RSS ${(idle.rssKb / 1024).toFixed(1)} MB, CPU ${idle.cpuSec.toFixed(2)} s, voluntary context switches (wakeups) ${idle.wakeups}` +
+    (idle.seconds > 0 ? ` = ${(idle.wakeups / idle.seconds).toFixed(2)}/s` : ''));
+  console.log(lines.join('\n'));
+  const machine = { nproc: cpus().length, cpu: cpuModel(), node: process.version, date: new Date().toISOString() };
+  writeFileSync(join(repo, 'bench/results.json'), JSON.stringify({ machine, runs, rows, idle }, null, 2) + '\n');
+  console.error('bench: wrote bench/results.json');
+}
+
+function cpuModel(): string {
+  const match = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+  return match?.[1] ?? 'unknown';
+}
+
+await main();
