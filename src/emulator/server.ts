@@ -125,7 +125,7 @@ export class MetadataEmulator {
     if (path.startsWith(GUEST_ATTRIBUTES)) return this.handleGuestAttribute(request, response, path.slice(GUEST_ATTRIBUTES.length));
     if (request.method !== 'GET') return this.reply(response, 405, 'method not allowed\n');
     const query = url.searchParams;
-    if (query.get('wait_for_change') === 'true') {
+    if (query.get('wait_for_change')?.toLowerCase() === 'true') {
       const lastEtag = query.get('last_etag') ?? 'NONE';
       const timeoutSec = Number(query.get('timeout_sec') ?? '60');
       if (etagOf(lookup(this.tree, path)) === lastEtag) {
@@ -156,7 +156,7 @@ export class MetadataEmulator {
   private answer(response: ServerResponse, path: string, query: URLSearchParams): void {
     const value = lookup(this.tree, path);
     if (value === undefined) return this.reply(response, 404, 'not found\n');
-    const wantJson = query.get('alt') === 'json' || (query.get('recursive') === 'true' && query.get('alt') !== 'text');
+    const wantJson = query.get('alt') === 'json' || (query.get('recursive')?.toLowerCase() === 'true' && query.get('alt') !== 'text');
     const lastKey = path.split('/').filter(Boolean).at(-1) ?? '';
     const body = wantJson ? JSON.stringify(jsonForm(value, lastKey)) : textForm(value);
     this.reply(response, 200, body, etagOf(value), wantJson ? 'application/json' : 'application/text');
