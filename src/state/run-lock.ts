@@ -2,13 +2,21 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Host } from '../host/host.js';
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The kernel's start time of a process (field 22 of /proc/PID/stat); undefined when it is gone. */
+async function startTime(pid: number): Promise<string | undefined> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/** Who holds the lock: pid plus its start time, so a pid reused after a crash or reboot is not mistaken for the holder. */
+async function holderLine(): Promise<string> {
+  return `${process.pid} ${(await startTime(process.pid)) ?? ''}\n`;
+}
+
+async function holderAlive(pid: number, recordedStart: string | undefined): Promise<boolean> {
+  const current = await startTime(pid);
+  if (current === undefined) return false;
+  return recordedStart === undefined || recordedStart === '' || recordedStart === current;
 }
 
 const UNREADABLE_LOCK_GRACE_MS = 5_000;
@@ -31,17 +39,18 @@ export class RunLock {
     for (;;) {
       try {
         const handle = await fs.open(file, 'wx', 0o600);
-        await handle.writeFile(`${process.pid}\n`);
+        await handle.writeFile(await holderLine());
         await handle.close();
         return new RunLock(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const holder = Number.parseInt((await fs.readFile(file, 'utf8').catch(() => '')).trim(), 10);
+      const [pidText, recordedStart] = (await fs.readFile(file, 'utf8').catch(() => '')).trim().split(/\s+/);
+      const holder = Number.parseInt(pidText ?? '', 10);
       const hasPid = Number.isInteger(holder) && holder > 0;
       // A lock without a pid is one being written right now, or litter: litter once it is old.
       const age = Date.now() - ((await fs.stat(file).catch(() => undefined))?.mtimeMs ?? Date.now());
-      if ((hasPid && !processAlive(holder)) || (!hasPid && age > UNREADABLE_LOCK_GRACE_MS)) {
+      if ((hasPid && !(await holderAlive(holder, recordedStart))) || (!hasPid && age > UNREADABLE_LOCK_GRACE_MS)) {
         await fs.rm(file, { force: true });
         continue;
       }

@@ -96,6 +96,16 @@ describe('the run lock', () => {
     expect(existsSync(path.join(root, 'var/lib/gce-firstboot/run.lock'))).toBe(false);
   });
 
+  it('a lock whose pid now belongs to another process (reused after a crash or reboot) is taken over', async () => {
+    const root = sandboxRoot();
+    const { host } = await startEmulator();
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
+    writeFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), `${process.pid} 1\n`);
+    const result = await runCli(['apply', '--root', root, '--metadata-host', host]);
+    expect(result.exitCode, result.stderr).toBe(0);
+  });
+
   it('a lock file with no pid in it (litter) is taken over once it is old', async () => {
     const root = sandboxRoot();
     const { host } = await startEmulator();
