@@ -125,15 +125,15 @@ async function timedBoot(name: string, opts: BootOptions): Promise<BootResult> {
   return r;
 }
 
-/** `gce-firstboot report parse FILE --json` through the built CLI, as an operator would run it. */
-async function reportParse(serialLog: string): Promise<{ exit: number | null; instances: ParsedSerialPass[]; unreadableLines: number }> {
-  const p = spawn(process.execPath, [join(REPO_ROOT, "dist/src/cli/main.js"), "report", "parse", serialLog, "--json"], {
+/** The built CLI with --json, as an operator or image builder would run it: exit code and parsed output. */
+async function cliJson<T>(args: string[]): Promise<{ exit: number | null } & T> {
+  const p = spawn(process.execPath, [join(REPO_ROOT, "dist/src/cli/main.js"), ...args, "--json"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
   p.stdout.on("data", (b: Buffer) => { out += b.toString(); });
   const [exit] = (await once(p, "exit")) as [number | null];
-  return { exit, ...(JSON.parse(out) as { instances: ParsedSerialPass[]; unreadableLines: number }) };
+  return { exit, ...(JSON.parse(out) as T) };
 }
 
 /** One agent boot, read: the boot itself, every agent pass, the latest per instance, the in-guest check. */
@@ -149,7 +149,7 @@ interface AgentBoot {
 
 async function agentBoot(name: string, opts: BootOptions & { instanceId: string }): Promise<AgentBoot> {
   const r = await timedBoot(name, { ...opts, metadata: defaultMetadata(opts.uuid!, opts.instanceId) });
-  const parsed = await reportParse(r.serialLog);
+  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", r.serialLog]);
   return {
     r,
     passes: agentPasses(r.lines.map((l) => l.line)),
@@ -186,14 +186,8 @@ describe.skipIf(SKIP || deb === undefined)(`VM boot with the agent (${deb})`, ()
   beforeAll(async () => {
     await buildImage(deb, dir);
     const t0 = performance.now();
-    const p = spawn(process.execPath, [join(REPO_ROOT, "dist/src/cli/main.js"), "image", "check", join(dir, "image.tar.gz"), "--json"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    p.stdout.on("data", (b: Buffer) => { out += b.toString(); });
-    const [exit] = (await once(p, "exit")) as [number | null];
+    image = await cliJson<{ rules: { id: string; status: string; message: string }[] }>(["image", "check", join(dir, "image.tar.gz")]);
     console.log(`vm: image check ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    image = { exit, ...(JSON.parse(out) as { rules: { id: string; status: string; message: string }[] }) };
     // The boots write to a copy: the image stays as built, and boot 2 and 3 see boot 1's disk.
     copyDisk(join(dir, "disk.raw"), disk);
     b1 = await agentBoot("boot 1 (first boot)", { disk, persistent: true, ...first, serialLog: join(dir, "serial-1.log"), timeoutMs });
