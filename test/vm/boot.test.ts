@@ -295,9 +295,11 @@ describe.skipIf(SKIP || deb === undefined)(`VM boot with the agent (${deb})`, ()
       b2 = await agentBoot("boot 2 (same instance, drift)", { disk, persistent: true, ...first, serialLog: join(dir, "serial-2.log"), timeoutMs });
     }, 30 * 60_000);
 
-    it("boots and reports", () => {
+    it("boots and reports; drift the agent cannot fix does not fail its units", () => {
       expect(b2.r.timedOut).toBe(false);
       expect(b2.r.reportComplete).toBe(true);
+      expect(unitTimes(b2.r.sections.show ?? [], "gce-firstboot-early.service").result).toBe("success");
+      expect(b2.r.sections.state?.[0], `failed units: ${b2.r.sections.failed?.join("; ")}`).toBe("running");
     });
 
     it("keeps the host keys", () => {
