@@ -166,6 +166,7 @@ export class Host {
    */
   async scratchDir(guestDir: string, name: string): Promise<string> {
     const prefix = `.${name}.gce-firstboot-`;
+    await this.mkdirp(guestDir);
     for (const leftover of (await this.readDir(guestDir)).filter((entry) => entry.startsWith(prefix))) {
       await fs.rm(this.resolve(path.posix.join(guestDir, leftover)), { recursive: true, force: true, maxRetries: 3 });
     }
