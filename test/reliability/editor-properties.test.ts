@@ -8,7 +8,7 @@ import { debTool } from '../helpers/deb-tool.js';
 import { findManagedBlock, placeManagedBlockAtTop } from '../../src/edit/managed-block.js';
 import { appendLines, disableLines, DISABLED_PREFIX } from '../../src/edit/disabled-lines.js';
 import { CLIENT_SETTINGS, SERVER_SETTINGS } from '../../src/policy/sshd/targets.js';
-import { isSource, isWantedSource, wordsOf, WANTED_SOURCE } from '../../src/policy/ntp/line-config.js';
+import { isSource, isWantedSource, wordsOf, WANTED_SOURCE, type LineFlavour } from '../../src/policy/ntp/line-config.js';
 import { PUBLISHED_SYSCTLS, FLOOR_KEYS } from '../../src/policy/sysctl/published.js';
 import type { Report } from '../../src/report/model.js';
 import { onePass } from './one-pass.js';
@@ -109,13 +109,13 @@ const chronyKnownLine = fc.oneof(
 );
 const chronyLine = fc.oneof({ weight: 5, arbitrary: chronyKnownLine }, { weight: 1, arbitrary: fc.constant('include /etc/chrony/conf.d/*.conf') }, { weight: 2, arbitrary: junkLine });
 
-/** What the ntp module does to one chrony file: other sources commented out, ours appended when absent. */
-function chronyEdit(text: string): string {
+/** What the ntp module does to one file: other sources commented out, ours appended when absent. */
+function lineEdit(text: string, flavour: LineFlavour): string {
   const edited = disableLines(text, (line) => {
-    const words = wordsOf('chrony', line);
-    return isSource('chrony', words) && !isWantedSource(words);
+    const words = wordsOf(flavour, line);
+    return isSource(flavour, words) && !isWantedSource(words);
   });
-  const hasOurs = text.split('\n').some((line) => isWantedSource(wordsOf('chrony', line.replace(/\r$/, ''))));
+  const hasOurs = text.split('\n').some((line) => isWantedSource(wordsOf(flavour, line.replace(/\r$/, ''))));
   return hasOurs ? edited.text : appendLines(edited.text, ['# added', WANTED_SOURCE]);
 }
 
@@ -123,7 +123,7 @@ function chronyEdit(text: string): string {
  * Checks that each line of `text` is in `now` at the same place, kept or commented out whole (the
  * prefix, then its own bytes), only sources commented out; returns the lines added after them.
  */
-function linesAddedAfterKeptOrDisabled(text: string, now: string): string[] {
+function linesAddedAfterKeptOrDisabled(text: string, now: string, flavour: LineFlavour): string[] {
   // Lines, not pieces: the empty piece after a final newline is where added lines go.
   const originalPieces = text === '' ? [] : text.split('\n').slice(0, text.endsWith('\n') ? -1 : undefined);
   const pieces = now.split('\n');
@@ -134,25 +134,29 @@ function linesAddedAfterKeptOrDisabled(text: string, now: string): string[] {
     const kept = endings.some((ending) => edited === piece + ending);
     const disabled = endings.some((ending) => edited === DISABLED_PREFIX + piece + ending);
     expect(kept || disabled, `line ${index + 1}: ${JSON.stringify(piece)} became ${JSON.stringify(edited)}`).toBe(true);
-    if (disabled) expect(isSource('chrony', wordsOf('chrony', piece.replace(/\r$/, '')))).toBe(true);
+    if (disabled) expect(isSource(flavour, wordsOf(flavour, piece.replace(/\r$/, '')))).toBe(true);
   });
   return pieces.slice(originalPieces.length).map((piece) => piece.replace(/\r$/, '')).filter((line) => line !== '');
 }
 
 describe('property: chrony.conf/ntp.conf line editing', () => {
-  it('each line is kept or commented out whole (undoable byte for byte), ours is added once, and it is idempotent', () => {
-    fc.assert(
-      fc.property(fileOf(chronyLine), (text) => {
-        const once = chronyEdit(text);
-        expect([[], ['# added', WANTED_SOURCE]]).toContainEqual(linesAddedAfterKeptOrDisabled(text, once));
-        expect(chronyEdit(once)).toBe(once);
-        const sources = once.split('\n').map((line) => wordsOf('chrony', line.replace(/\r$/, ''))).filter((words) => isSource('chrony', words));
-        expect(sources.length).toBeGreaterThan(0);
-        for (const words of sources) expect(isWantedSource(words)).toBe(true);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  // ntp.conf/ntpsec's ntp.conf: the same editor, ntp's reading (a '#' anywhere starts a comment).
+  const ntpLine = fc.oneof(chronyLine, fc.constantFrom('server 0.debian.pool.ntp.org iburst # comment', 'server metadata.google.internal iburst # ours', 'broadcastclient', 'restrict default kod nomodify', 'includefile /etc/ntp.d/x.conf'));
+  for (const [flavour, lines] of [['chrony', chronyLine], ['ntp', ntpLine]] as const) {
+    it(`${flavour}: each line is kept or commented out whole (undoable byte for byte), ours is added once, and it is idempotent`, () => {
+      fc.assert(
+        fc.property(fileOf(lines), (text) => {
+          const once = lineEdit(text, flavour);
+          expect([[], ['# added', WANTED_SOURCE]]).toContainEqual(linesAddedAfterKeptOrDisabled(text, once, flavour));
+          expect(lineEdit(once, flavour)).toBe(once);
+          const sources = once.split('\n').map((line) => wordsOf(flavour, line.replace(/\r$/, ''))).filter((words) => isSource(flavour, words));
+          expect(sources.length).toBeGreaterThan(0);
+          for (const words of sources) expect(isWantedSource(words)).toBe(true);
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
 });
 
 function moduleOf(report: Report, id: string): Report['modules'][number] {
@@ -301,7 +305,7 @@ describe('property: the ntp module on generated chrony.conf, read back by the re
         expect(first.status, first.reason).not.toBe('failed');
         const files = confdirText === null ? [[conf, withConfdir]] : [[conf, withConfdir], [extra, confdirText]];
         for (const [file, original] of files) {
-          const added = linesAddedAfterKeptOrDisabled(original!, readFileSync(path.join(root, file!), 'utf8'));
+          const added = linesAddedAfterKeptOrDisabled(original!, readFileSync(path.join(root, file!), 'utf8'), 'chrony');
           if (file === conf && added.length) expect(added).toEqual([expect.stringMatching(/^# /), WANTED_SOURCE]);
           else expect(added).toEqual([]);
         }
