@@ -146,6 +146,18 @@ describe('what a killed run leaves behind', () => {
   });
 });
 
+describe('sealing after a killed run', () => {
+  it('seal removes a key scratch directory a killed run left (it holds private keys)', async () => {
+    const root = sandboxRoot();
+    const leftover = path.join(root, 'etc/ssh/.ssh_host_keys.gce-firstboot-0123456789ab');
+    mkdirSync(leftover, { mode: 0o700 });
+    writeFileSync(path.join(leftover, 'ssh_host_ed25519_key'), '-----BEGIN OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+    const sealed = await runCli(['seal', '--root', root]);
+    expect(sealed.exitCode, sealed.stderr).toBe(0);
+    expect(existsSync(leftover)).toBe(false);
+  });
+});
+
 describe('the run lock', () => {
   it('a stale lock from a killed run is taken over', async () => {
     const root = sandboxRoot();
