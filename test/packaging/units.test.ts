@@ -79,9 +79,9 @@ describe('gce-firstboot-early.service (before sshd, no network, bounded)', () =>
     expect(get(early, 'Unit', 'RequiredBy')).toEqual([]);
     expect(get(early, 'Install', 'RequiredBy')).toEqual([]);
   });
-  it('is bounded to 30 s, and 30 s more for the fallback', () => {
-    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('30');
-    expect(one(early, 'Service', 'TimeoutStopSec')).toBe('30');
+  it('is bounded to 90 s, and 60 s more for the fallback', () => {
+    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('90');
+    expect(one(early, 'Service', 'TimeoutStopSec')).toBe('60');
   });
   it('is started by multi-user.target', () => {
     expect(get(early, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
