@@ -92,6 +92,22 @@ function table(results: Results): string {
   return rows.join('\n');
 }
 
+function details(results: Results): string {
+  const rows = [
+    '| way | boot | host load (1 min) before | hostname | keys (types) | sshd active | ready | startup finished | QEMU exit (host s) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const way of WAYS) {
+    (results.ways[way.name] ?? []).forEach((b, i) => {
+      const f = b.facts;
+      rows.push(`| ${way.name} | ${i + 1} | ${b.loadavgBefore[0]?.toFixed(1)} | ${f.hostnameSetSec === undefined ? 'never' : fmt(f.hostnameSetSec)} | ` +
+        `${fmt(keysSec(f))} (${Object.keys(f.keySec).join(',') || 'none'}) | ${f.sshdActiveSec === undefined ? 'never' : fmt(f.sshdActiveSec)} | ` +
+        `${f.readySec === undefined ? 'never' : fmt(f.readySec)} | ${f.startupFinished?.replace(/^Startup finished in /, '') ?? '-'} | ${b.host.qemuExitSec.toFixed(0)} |`);
+    });
+  }
+  return rows.join('\n');
+}
+
 async function bootOnce(way: WayName, index: number, meta: ImageMeta): Promise<BootRecord> {
   const dir = imageDir(paths, way);
   const serialLog = join(dir, `serial-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
@@ -143,6 +159,8 @@ async function main(): Promise<void> {
   }
   console.log('Guest seconds since kernel start; median (min–max) over the boots.\n');
   console.log(table(results));
+  console.log('\nPer boot:\n');
+  console.log(details(results));
   console.log('\n' + JSON.stringify(Object.fromEntries(Object.entries(results.ways).map(([w, boots]) => [w,
     boots!.map((b) => ({ hostnameSetSec: b.facts.hostnameSetSec, keysSec: keysSec(b.facts), sshdActiveSec: b.facts.sshdActiveSec,
       readySec: b.facts.readySec, state: b.facts.state, failed: b.facts.failed }))]))));
