@@ -14,6 +14,7 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean', default: false },
   'log-level': { type: 'string', default: 'info' },
   live: { type: 'boolean', default: false },
+  offline: { type: 'boolean', default: false },
   // For tests: where the kernel's sysctl tree, sysfs and procfs are.
   'proc-sys': { type: 'string' },
   'sys-dir': { type: 'string' },
@@ -27,6 +28,7 @@ export const COMMON_HELP = `Options:
   --metadata-host H[:P]  metadata server (default: [core] metadata_host, GCE_METADATA_HOST, 169.254.169.254)
   --only a,b             run only these modules
   --skip a,b             skip these modules
+  --offline              never ask the metadata server (modules that need it are skipped)
   --live                 with --root other than /, also change the running kernel (hostname, sysctl, links)
   --json                 print the report as JSON on stdout (logs stay on stderr)
   --log-level LEVEL      error, warn, info or debug (default info)
@@ -41,6 +43,7 @@ export interface CommonValues {
   json: boolean;
   'log-level': string;
   live: boolean;
+  offline: boolean;
   'proc-sys'?: string;
   'sys-dir'?: string;
   'proc-dir'?: string;

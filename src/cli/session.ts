@@ -93,6 +93,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     },
     metadataView: (passStage, signal) => {
       if (passStage === 'early') return new MetadataView(undefined, 'the early stage does not wait for the network');
+      if (values.offline) return new MetadataView(undefined, '--offline: the metadata server is not consulted');
       const client = new MetadataClient({
         host: metadataHost,
         requestTimeoutMs: config.core.request_timeout_ms,

@@ -12,10 +12,12 @@ export const REMEDIATE_ATTRIBUTE = 'gce-firstboot-remediate';
 const DAEMON_STATE = 'watch';
 
 /**
- * What a pass does. report: apply the first-boot work that is due (per-instance/per-boot
- * modules on a new instance or boot), check everything else. apply: fix all drift.
+ * What a pass does. boot: the first pass of a boot, which applies what is due at boot exactly as
+ * `apply --stage` does (per-instance/per-boot modules when due, 'always' modules every boot), so
+ * the network-stage settings reach the machine in report mode too. report: apply the first-boot
+ * work that is due, check everything else. apply: fix all drift.
  */
-export type PassKind = 'report' | 'apply';
+export type PassKind = 'boot' | 'report' | 'apply';
 
 export interface PassDecision {
   kind: PassKind;
@@ -25,8 +27,11 @@ export interface PassDecision {
   warnings: Finding[];
 }
 
-/** Mode from config, overridden by the instance attribute; a bad attribute value is a warning. */
-export function decidePass(configMode: DaemonMode, attributes: Record<string, string>, state: StateStore): PassDecision {
+/**
+ * Mode from config, overridden by the instance attribute; a bad attribute value is a warning.
+ * The first report pass of a boot (bootId not yet recorded) is a boot pass.
+ */
+export function decidePass(configMode: DaemonMode, attributes: Record<string, string>, state: StateStore, bootId?: string): PassDecision {
   const warnings: Finding[] = [];
   let mode = configMode;
   const override = attributes[MODE_ATTRIBUTE]?.trim();
@@ -45,8 +50,9 @@ export function decidePass(configMode: DaemonMode, attributes: Record<string, st
   }
   const remediate = attributes[REMEDIATE_ATTRIBUTE];
   const remediateNow = remediate !== undefined && remediate !== state.forModule(DAEMON_STATE).get<string>('remediate');
+  const bootPassDue = bootId === undefined || state.forModule(DAEMON_STATE).get<string>('bootPass') !== bootId;
   return {
-    kind: remediateNow || mode === 'enforce' ? 'apply' : 'report',
+    kind: remediateNow || mode === 'enforce' ? 'apply' : bootPassDue ? 'boot' : 'report',
     mode,
     ...(remediateNow ? { remediate } : {}),
     warnings,
@@ -57,6 +63,11 @@ export async function rememberRemediation(state: StateStore, value: string): Pro
   await state.forModule(DAEMON_STATE).set('remediate', value);
 }
 
+/** Records that this boot's boot pass (or a full apply, which covers it) is done. */
+export async function rememberBootPass(state: StateStore, bootId: string | undefined): Promise<void> {
+  if (bootId !== undefined) await state.forModule(DAEMON_STATE).set('bootPass', bootId);
+}
+
 type PassBase = Omit<PassOptions, 'modules' | 'mode' | 'respectFrequency'>;
 
 /** Runs one daemon pass over the session's modules. */
@@ -64,6 +75,8 @@ export async function runDaemonPass(session: Session, kind: PassKind, base: Pass
   let report: Report;
   if (kind === 'apply') {
     report = await runPass({ ...base, modules: session.modules, mode: 'apply', respectFrequency: false });
+  } else if (kind === 'boot') {
+    report = await runPass({ ...base, modules: session.modules, mode: 'apply', respectFrequency: true });
   } else {
     const due = await runPass({ ...base, modules: session.modules.filter((m) => m.frequency !== 'always'), mode: 'apply', respectFrequency: true });
     const checked = await runPass({ ...base, modules: session.modules.filter((m) => m.frequency === 'always'), mode: 'check', respectFrequency: true });

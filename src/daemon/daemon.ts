@@ -5,7 +5,7 @@ import { summaryLine, type Report } from '../report/model.js';
 import { LockTimeoutError, RunLock } from '../state/run-lock.js';
 import { StateStore } from '../state/store.js';
 import { watchInstanceAttributes } from './attribute-watch.js';
-import { decidePass, rememberRemediation, runDaemonPass, type DaemonMode } from './daemon-pass.js';
+import { decidePass, rememberBootPass, rememberRemediation, runDaemonPass, type DaemonMode } from './daemon-pass.js';
 import { GuestStatusPublisher } from './guest-status.js';
 import { SystemdNotifier, watchdogIntervalMs } from './notify.js';
 import { publishToSerial } from './serial-report.js';
@@ -127,8 +127,8 @@ export class Daemon {
       const state = await StateStore.load(session.host);
       const metadata = session.metadataView(undefined, signal);
       const attributes = await metadata.instanceAttributes().catch(() => ({}));
-      const decision = decidePass(session.config.core.mode as DaemonMode, attributes, state);
-      session.log.info(`mode ${decision.mode}: ${decision.kind === 'apply' ? 'apply' : 'check'}${decision.remediate !== undefined ? ' (remediation requested)' : ''}`);
+      const decision = decidePass(session.config.core.mode as DaemonMode, attributes, state, session.machine.bootId);
+      session.log.info(`mode ${decision.mode}: ${decision.kind === 'report' ? 'check' : decision.kind}${decision.remediate !== undefined ? ' (remediation requested)' : ''}`);
       report = await runDaemonPass(
         session,
         decision.kind,
@@ -149,6 +149,7 @@ export class Daemon {
         return;
       }
       if (decision.remediate !== undefined) await rememberRemediation(state, decision.remediate);
+      if (decision.kind !== 'report' && !report.summary.metadataUnreachable) await rememberBootPass(state, session.machine.bootId);
       await state.saveReport(report);
       await publishToSerial(session.host, session.serial, report, true);
     } finally {

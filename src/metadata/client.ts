@@ -1,5 +1,16 @@
-import got, { type Got, HTTPError, RequestError, type Response } from 'got';
+import type { Got, Response } from 'got';
 import { MetadataResponseError, MetadataUnreachableError } from './errors.js';
+
+let gotModule: Promise<typeof import('got')> | undefined;
+/**
+ * got (with node:http, tls, dns, zlib) is loaded on the first request, not at start: the early
+ * stage never talks to the metadata server, and under emulation every module loaded at start
+ * delays sshd.
+ */
+function loadGot(): Promise<typeof import('got')> {
+  gotModule ??= import('got');
+  return gotModule;
+}
 
 export const DEFAULT_METADATA_HOST = '169.254.169.254';
 const FLAVOR = 'Google';
@@ -37,7 +48,7 @@ function decodeUtf8(body: Buffer, path: string): string {
 /** A client for the Compute Engine metadata server (computeMetadata/v1). */
 export class MetadataClient {
   readonly host: string;
-  private readonly http: Got;
+  private http?: Promise<Got>;
   private readonly requestTimeoutMs: number;
   private readonly retryBudgetMs: number;
   private readonly maxBodyBytes: number;
@@ -50,15 +61,21 @@ export class MetadataClient {
     this.retryBudgetMs = options.retryBudgetMs ?? 0;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.signal = options.signal;
-    this.http = got.extend({
-      prefixUrl: `http://${this.host}/computeMetadata/v1`,
-      headers: { 'Metadata-Flavor': FLAVOR, 'user-agent': 'gce-firstboot' },
-      followRedirect: false,
-      throwHttpErrors: false,
-      responseType: 'buffer',
-      retry: { limit: 0 },
-      dnsCache: false,
-    });
+  }
+
+  private httpClient(): Promise<Got> {
+    this.http ??= loadGot().then(({ default: got }) =>
+      got.extend({
+        prefixUrl: `http://${this.host}/computeMetadata/v1`,
+        headers: { 'Metadata-Flavor': FLAVOR, 'user-agent': 'gce-firstboot' },
+        followRedirect: false,
+        throwHttpErrors: false,
+        responseType: 'buffer',
+        retry: { limit: 0 },
+        dnsCache: false,
+      }),
+    );
+    return this.http;
   }
 
   /** A leaf value as text; undefined when the server says 404 (absent). */
@@ -134,7 +151,7 @@ export class MetadataClient {
       } catch (error) {
         if (error instanceof MetadataResponseError) throw error;
         if (options.signal?.aborted) throw error;
-        lastProblem = error instanceof RequestError ? `${error.code}: ${error.message}` : String(error);
+        lastProblem = error instanceof (await loadGot()).RequestError ? `${(error as { code: string }).code}: ${(error as Error).message}` : String(error);
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -150,7 +167,8 @@ export class MetadataClient {
     searchParams: Record<string, string>,
     options: { timeoutMs?: number; body?: string; signal?: AbortSignal },
   ): Promise<Response<Buffer>> {
-    const request = this.http(path.replace(/^\/+/, ''), {
+    const http = await this.httpClient();
+    const request = http(path.replace(/^\/+/, ''), {
       method,
       searchParams,
       body: options.body,
@@ -167,7 +185,7 @@ export class MetadataClient {
       if (request.isCanceled) {
         throw new MetadataResponseError(`metadata ${path}: response larger than ${this.maxBodyBytes} bytes refused`);
       }
-      if (error instanceof HTTPError) return error.response as Response<Buffer>;
+      if (error instanceof (await loadGot()).HTTPError) return (error as { response: Response<Buffer> }).response;
       throw error;
     }
     if (response.statusCode >= 300 && response.statusCode < 400) {

@@ -14,9 +14,15 @@ import { packagesModule } from './packages/index.js';
 import { sysctlModule } from './sysctl/index.js';
 import { mtuModule } from './mtu/index.js';
 
-/** Every module, in the order a pass runs them. Add a module here and nowhere else. */
+/**
+ * Every module, in the order a pass runs them. Add a module here and nowhere else. The host
+ * keys come first after coexistence (which stops other agents from regenerating them): sshd
+ * waits for the early stage, and keys are what it cannot start without.
+ */
 export const ALL_MODULES: readonly PolicyModule[] = [
   coexistenceModule,
+  sshHostKeysModule,
+  sshdModule,
   sysctlModule,
   timezoneModule,
   ntpModule,
@@ -24,8 +30,6 @@ export const ALL_MODULES: readonly PolicyModule[] = [
   networkHygieneModule,
   hostnameModule,
   mtuModule,
-  sshHostKeysModule,
-  sshdModule,
   accountsModule,
   kernelConfigModule,
   hardwareModule,

@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../helpers/emulator.js';
 import { runCli } from '../helpers/cli.js';
+import { sandboxRoot } from '../helpers/sandbox.js';
 import { notifySocket, startDaemon, stopDaemon, waitFor } from './harness.js';
 import { serialView } from '../../src/report/serial-protocol.js';
 import { RunLock } from '../../src/state/run-lock.js';
@@ -113,6 +114,38 @@ describe('gce-firstboot watch', () => {
     expect(readFileSync(hostnameFile, 'utf8')).toBe('demo-vm\n');
     expect(daemon.summaries()[4]).toMatchObject({ mode: 'apply', summary: { compliant: true } });
     await stopDaemon(daemon);
+  });
+
+  it('in report mode, applies the settings enforced every boot once per boot, then only reports their drift', async () => {
+    const { emulator, host } = await startEmulator();
+    const root = sandboxRoot();
+    const localtime = path.join(root, 'etc/localtime');
+    const setZone = (zone: string): void => {
+      rmSync(localtime);
+      symlinkSync(`/usr/share/zoneinfo/${zone}`, localtime);
+      writeFileSync(path.join(root, 'etc/timezone'), `${zone}\n`);
+    };
+    setZone('Europe/Paris');
+    const daemon = startDaemon({ metadataHost: host, root, only: 'timezone' });
+    await waitFor(() => daemon.summaries().length === 1, 'the boot pass');
+    expect(readlinkSync(localtime)).toBe('/usr/share/zoneinfo/UTC');
+    expect(daemon.summaries()[0]).toMatchObject({ mode: 'apply', summary: { compliant: true } });
+    await waitFor(() => emulator.requests.some((r) => r.url.includes('wait_for_change=true') && !r.url.includes('last_etag=NONE')), 'the long-poll');
+
+    setZone('Asia/Tokyo');
+    emulator.set('instance/attributes/nudge', '1');
+    await waitFor(() => daemon.summaries().length === 2, 'the report pass');
+    expect(daemon.summaries()[1]).toMatchObject({ mode: 'check', summary: { compliant: false } });
+    expect(readlinkSync(localtime)).toBe('/usr/share/zoneinfo/Asia/Tokyo');
+    await stopDaemon(daemon);
+
+    // A restart within the same boot is not a new boot: it reports, it does not apply.
+    // (The harness gives the restarted daemon a fresh serial file.)
+    const again = startDaemon({ metadataHost: host, root, only: 'timezone' });
+    await waitFor(() => again.summaries().length === 1, 'the pass after a restart');
+    expect(again.summaries()[0]).toMatchObject({ mode: 'check', summary: { compliant: false } });
+    expect(readlinkSync(localtime)).toBe('/usr/share/zoneinfo/Asia/Tokyo');
+    await stopDaemon(again);
   });
 
   it('what the daemon writes parses back with `report parse` to the report it saved', async () => {

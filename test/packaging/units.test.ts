@@ -1,6 +1,6 @@
 // The systemd units as installed: systemd-analyze verify (the real parser) and the ordering,
 // timeout and hardening decisions that issue 5 and issue 10.7 ask for.
-import { cpSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,10 +31,11 @@ beforeAll(async () => {
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   cpSync('/lib/systemd/system', join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   for (const u of UNITS) cpSync(join(ROOT, 'units', u), join(root, 'lib/systemd/system', u));
-  // Stand-ins for the commands the units run (kill: ExecReload).
-  for (const cmd of ['gce-firstboot', 'kill']) {
-    writeFileSync(join(root, 'usr/bin', cmd), '#!/bin/sh\n');
-    chmodSync(join(root, 'usr/bin', cmd), 0o755);
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  // Stand-ins for the commands the units run (kill: ExecReload; sh, ssh-keygen: the fallback).
+  for (const cmd of ['usr/bin/gce-firstboot', 'usr/bin/kill', 'usr/bin/ssh-keygen', 'bin/sh']) {
+    writeFileSync(join(root, cmd), '#!/bin/sh\n');
+    chmodSync(join(root, cmd), 0o755);
   }
 }, 300_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -78,12 +79,35 @@ describe('gce-firstboot-early.service (before sshd, no network, bounded)', () =>
     expect(get(early, 'Unit', 'RequiredBy')).toEqual([]);
     expect(get(early, 'Install', 'RequiredBy')).toEqual([]);
   });
-  it('is bounded to 30 s', () => {
-    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('30');
+  it('is bounded to 90 s, and 60 s more for the fallback', () => {
+    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('90');
+    expect(one(early, 'Service', 'TimeoutStopSec')).toBe('60');
   });
   it('is started by multi-user.target', () => {
     expect(get(early, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
   });
+
+  // The fallback line as written in the unit, run in a mount namespace whose /etc/ssh is an
+  // empty temp dir (the real /etc/ssh is never touched), with the $SERVICE_RESULT systemd sets.
+  const fallback = one(early, 'Service', 'ExecStopPost')!;
+  const runFallback = async (result: string): Promise<string[]> => {
+    await ensureTools('ssh-keygen', 'unshare');
+    const etcSsh = mkdtempSync(join(tmpdir(), 'gfb-etc-ssh-'));
+    const r = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind "$0" /etc/ssh && ${fallback}`, etcSsh], {
+      env: { ...process.env, SERVICE_RESULT: result },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const made = readdirSync(etcSsh).sort();
+    rmSync(etcSsh, { recursive: true, force: true });
+    return made;
+  };
+  it('when the agent failed or timed out, generates the missing host keys before sshd starts', async () => {
+    expect(await runFallback('timeout')).toEqual(expect.arrayContaining(['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_ecdsa_key']));
+  }, 120_000);
+  it('when the agent succeeded, the fallback does nothing', async () => {
+    expect(await runFallback('success')).toEqual([]);
+  }, 120_000);
 });
 
 describe('gce-firstboot.service (the daemon)', () => {

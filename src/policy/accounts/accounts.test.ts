@@ -8,7 +8,7 @@ const SYSTEM_MAP = '/boot/System.map-6.1.0-56-cloud-amd64';
 const HASH = '$6$saltsalt$Jw3v2gJgG3bE1Qy2lG7m4yFQd3m7sX9b7nKQmC3tq1y8d3TqWQ5o3Hk2Zs0b7kq3p9c5Vv1m0l2Xo4r6t8u0w.';
 
 function run(root: string, mode: string, ...extra: string[]) {
-  return runCli([mode, '--root', root, '--only', 'accounts', '--stage', 'early', '--json', ...extra]);
+  return runCli([mode, '--root', root, '--only', 'accounts', '--stage', 'network', '--offline', '--json', ...extra]);
 }
 
 function configWith(section: string): string {
@@ -81,7 +81,7 @@ describe('accounts module', () => {
       ['ENCRYPT_METHOD', 'MD5'],
     ]);
     expect(readFileSync(shadowPath, 'utf8')).toBe(shadowBefore);
-    const human = await runCli(['apply', '--root', root, '--only', 'accounts', '--stage', 'early']);
+    const human = await runCli(['apply', '--root', root, '--only', 'accounts', '--stage', 'network', '--offline']);
     expect(human.exitCode).toBe(1);
     expect(human.stdout).toMatch(/root password .*cannot fix in-guest/);
     expect(human.stdout).not.toContain('sync');
@@ -158,7 +158,7 @@ describe('accounts module', () => {
   it('finds services listening beyond sshd/DHCP/NTP in a real network namespace', async () => {
     const root = compliantRoot();
     const listen = 'tcp/0.0.0.0/22,tcp/0.0.0.0/8080,tcp/127.0.0.1/9000,tcp/::/8443,udp/0.0.0.0/68,udp/0.0.0.0/5353,udp/127.0.0.1/323,udp/::1/6000';
-    const result = await runCli(['check', '--root', root, '--only', 'accounts', '--stage', 'early', '--json', '--live'], {
+    const result = await runCli(['check', '--root', root, '--only', 'accounts', '--stage', 'network', '--offline', '--json', '--live'], {
       prefix: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, path.join(REPO, 'test/helpers/listen-then-run.mjs')],
       env: { LISTEN: listen },
     });

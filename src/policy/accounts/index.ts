@@ -99,7 +99,7 @@ export const accountsModule = defineModule<Desired, Observed>({
   id: MODULE,
   title: 'Accounts, password policy and exposed services',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {
     enforce: {

@@ -54,7 +54,7 @@ function fakeProc(serial: string): string {
 }
 
 function run(mode: string, sys: string, proc?: string) {
-  return runCli([mode, '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'early', '--json', '--sys-dir', sys, ...(proc ? ['--proc-dir', proc] : [])]);
+  return runCli([mode, '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'network', '--offline', '--json', '--sys-dir', sys, ...(proc ? ['--proc-dir', proc] : [])]);
 }
 
 describe('hardware module', () => {
@@ -106,7 +106,7 @@ describe('hardware module', () => {
   });
 
   it('on this machine (not Compute Engine) reads the real sysfs and serial driver and only warns', async () => {
-    const result = await runCli(['check', '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'early', '--json', '--live']);
+    const result = await runCli(['check', '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'network', '--offline', '--json', '--live']);
     const module = reportOf(result).modules[0]!;
     expect(module.status).not.toBe('failed');
     expect(module.findings.length).toBeGreaterThanOrEqual(5);

@@ -84,7 +84,7 @@ export const hardwareModule = defineModule<Record<string, never>, Observed>({
   id: MODULE,
   title: 'Virtual hardware the guest sees',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {},
   desired: async () => ({}),

@@ -46,7 +46,7 @@ export const kernelConfigModule = defineModule<Desired, Observed>({
   id: MODULE,
   title: 'Kernel build options for Compute Engine',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {
     recommended_severity: {

@@ -37,7 +37,7 @@ CONFIG_LOCALVERSION="-old"
 `;
 
 function run(root: string, mode: string, ...extra: string[]) {
-  return runCli([mode, '--root', root, '--only', 'kernel-config', '--stage', 'early', '--json', ...extra]);
+  return runCli([mode, '--root', root, '--only', 'kernel-config', '--stage', 'network', '--offline', '--json', ...extra]);
 }
 
 function rootWithOnly(config: string, name = 'config-3.10.0-old'): string {
@@ -74,7 +74,7 @@ describe('kernel-config module', () => {
       ['CONFIG_X86_PAE', 'CONFIG_X86_PAE=n'],
     ]);
     expect(module.findings.every((f) => f.severity === 'drift' && f.cause?.startsWith('/boot/config-3.10.0-old;'))).toBe(true);
-    const human = await runCli(['apply', '--root', root, '--only', 'kernel-config', '--stage', 'early']);
+    const human = await runCli(['apply', '--root', root, '--only', 'kernel-config', '--stage', 'network', '--offline']);
     expect(human.stdout).toMatch(/CONFIG_DEVKMEM .*cannot fix in-guest/);
   });
 

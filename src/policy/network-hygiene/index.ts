@@ -109,7 +109,7 @@ export const networkHygieneModule = defineModule<Desired, Observed>({
   id: 'network-hygiene',
   title: 'No remembered MAC addresses; IPv6 off only when asked',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {
     disable_ipv6: {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
-import { moduleResult, readRooted, runEarly, writeRooted } from '../../../test/helpers/early-module.js';
+import { moduleResult, readRooted, runOffline, writeRooted } from '../../../test/helpers/offline-module.js';
 import { reportOf, runCli } from '../../../test/helpers/cli.js';
 
 const RULES = '/etc/udev/rules.d/70-persistent-net.rules';
@@ -18,46 +18,46 @@ function configWith(text: string): string {
 describe('network-hygiene module', () => {
   it('a fresh Debian 12 root is compliant and IPv6 is neither touched nor reported', async () => {
     const root = sandboxRoot('debian-12');
-    const check = await runEarly('check', 'network-hygiene', root);
+    const check = await runOffline('check', 'network-hygiene', root);
     expect(check.exitCode).toBe(0);
     expect(moduleResult(check).findings).toEqual([]);
-    expect(reportOf(await runEarly('apply', 'network-hygiene', root)).summary.changes).toBe(0);
+    expect(reportOf(await runOffline('apply', 'network-hygiene', root)).summary.changes).toBe(0);
     expect(existsSync(path.join(root, IPV6))).toBe(false);
   });
 
   it('removes 70-persistent-net.rules (keeping a backup), then is compliant and idempotent', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, RULES, PERSISTENT_RULES);
-    expect((await runEarly('check', 'network-hygiene', root)).exitCode).toBe(1);
-    expect((await runEarly('apply', 'network-hygiene', root)).exitCode).toBe(0);
+    expect((await runOffline('check', 'network-hygiene', root)).exitCode).toBe(1);
+    expect((await runOffline('apply', 'network-hygiene', root)).exitCode).toBe(0);
     expect(existsSync(path.join(root, RULES))).toBe(false);
     expect(readRooted(root, `/var/lib/gce-firstboot/backup${RULES}`)).toBe(PERSISTENT_RULES);
-    expect((await runEarly('check', 'network-hygiene', root)).exitCode).toBe(0);
-    expect(reportOf(await runEarly('apply', 'network-hygiene', root)).summary.changes).toBe(0);
+    expect((await runOffline('check', 'network-hygiene', root)).exitCode).toBe(0);
+    expect(reportOf(await runOffline('apply', 'network-hygiene', root)).summary.changes).toBe(0);
   });
 
   it('warns about the old persistent-net generator unless it is masked', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/lib/udev/rules.d/75-persistent-net-generator.rules', 'ACTION!="add", GOTO="persistent_net_generator_end"\n');
-    const check = await runEarly('check', 'network-hygiene', root);
+    const check = await runOffline('check', 'network-hygiene', root);
     expect(check.exitCode).toBe(0);
     expect(moduleResult(check).findings).toEqual([expect.objectContaining({ severity: 'warning', cause: expect.stringContaining('/dev/null') })]);
     mkdirSync(path.join(root, 'etc/udev/rules.d'), { recursive: true });
     symlinkSync('/dev/null', path.join(root, 'etc/udev/rules.d/75-persistent-net-generator.rules'));
-    expect(moduleResult(await runEarly('check', 'network-hygiene', root)).findings).toEqual([]);
+    expect(moduleResult(await runOffline('check', 'network-hygiene', root)).findings).toEqual([]);
   });
 
   it('disable_ipv6 = true persists both keys in sysctl.d; a later file setting them back is named as the cause', async () => {
     const root = sandboxRoot('debian-12');
     const config = configWith('[network-hygiene]\ndisable_ipv6 = true\n');
-    expect((await runEarly('check', 'network-hygiene', root, '--config', config)).exitCode).toBe(1);
-    expect((await runEarly('apply', 'network-hygiene', root, '--config', config)).exitCode).toBe(0);
+    expect((await runOffline('check', 'network-hygiene', root, '--config', config)).exitCode).toBe(1);
+    expect((await runOffline('apply', 'network-hygiene', root, '--config', config)).exitCode).toBe(0);
     expect(readRooted(root, IPV6)).toContain('net.ipv6.conf.all.disable_ipv6 = 1\nnet.ipv6.conf.default.disable_ipv6 = 1\n');
-    expect((await runEarly('check', 'network-hygiene', root, '--config', config)).exitCode).toBe(0);
-    expect(reportOf(await runEarly('apply', 'network-hygiene', root, '--config', config)).summary.changes).toBe(0);
+    expect((await runOffline('check', 'network-hygiene', root, '--config', config)).exitCode).toBe(0);
+    expect(reportOf(await runOffline('apply', 'network-hygiene', root, '--config', config)).summary.changes).toBe(0);
 
     writeRooted(root, '/etc/sysctl.d/99-local.conf', 'net/ipv6/conf/all/disable_ipv6 = 0\n');
-    const overridden = await runEarly('apply', 'network-hygiene', root, '--config', config);
+    const overridden = await runOffline('apply', 'network-hygiene', root, '--config', config);
     expect(overridden.exitCode).toBe(1);
     expect(moduleResult(overridden).findings[0]!.cause).toContain('/etc/sysctl.d/99-local.conf');
     expect(reportOf(overridden).summary.changes).toBe(0);
@@ -66,8 +66,8 @@ describe('network-hygiene module', () => {
   it('with disable_ipv6 = false, our old file is mentioned (info) but left alone', async () => {
     const root = sandboxRoot('debian-12');
     const config = configWith('[network-hygiene]\ndisable_ipv6 = true\n');
-    await runEarly('apply', 'network-hygiene', root, '--config', config);
-    const check = await runEarly('check', 'network-hygiene', root);
+    await runOffline('apply', 'network-hygiene', root, '--config', config);
+    const check = await runOffline('check', 'network-hygiene', root);
     expect(check.exitCode).toBe(0);
     expect(moduleResult(check).findings).toEqual([expect.objectContaining({ key: IPV6, severity: 'info' })]);
     expect(existsSync(path.join(root, IPV6))).toBe(true);
@@ -77,7 +77,7 @@ describe('network-hygiene module', () => {
     const root = sandboxRoot('debian-12');
     const config = configWith('[network-hygiene]\ndisable_ipv6 = true\n');
     const outside = readRooted('/', '/proc/sys/net/ipv6/conf/all/disable_ipv6');
-    const result = await runCli(['apply', '--root', root, '--only', 'network-hygiene', '--stage', 'early', '--config', config, '--live'], {
+    const result = await runCli(['apply', '--root', root, '--only', 'network-hygiene', '--stage', 'network', '--offline', '--config', config, '--live'], {
       prefix: ['unshare', '--net', '--', 'sh', '-c', '"$@"; echo "exit=$?"; echo "all=$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6) default=$(cat /proc/sys/net/ipv6/conf/default/disable_ipv6)"', 'sh'],
     });
     expect(result.stdout, result.stderr).toContain('exit=0');

@@ -117,7 +117,7 @@ export const ntpModule = defineModule<Desired, Observed>({
   id: 'ntp',
   title: 'The metadata server as the only time source',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {},
   desired: async () => ({ source: WANTED_SOURCE }),

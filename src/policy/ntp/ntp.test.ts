@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
-import { moduleResult, readRooted, runEarly, writeRooted } from '../../../test/helpers/early-module.js';
+import { moduleResult, readRooted, runOffline, writeRooted } from '../../../test/helpers/offline-module.js';
 import { reportOf } from '../../../test/helpers/cli.js';
 import { debTool } from '../../../test/helpers/deb-tool.js';
 
@@ -19,14 +19,14 @@ function undo(text: string): string {
 /** check drifts, apply fixes, check is compliant, a second apply changes nothing. */
 async function applyAndProve(root: string, configPath: string): Promise<{ before: string; after: string; changes: { key: string; action: string }[] }> {
   const before = readRooted(root, configPath);
-  const check = await runEarly('check', 'ntp', root);
+  const check = await runOffline('check', 'ntp', root);
   expect(check.exitCode, check.stdout + check.stderr).toBe(1);
   expect(moduleResult(check).findings.map((f) => f.key)).toEqual([configPath]);
-  const applied = await runEarly('apply', 'ntp', root);
+  const applied = await runOffline('apply', 'ntp', root);
   expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
   const after = readRooted(root, configPath);
-  expect((await runEarly('check', 'ntp', root)).exitCode).toBe(0);
-  const again = await runEarly('apply', 'ntp', root);
+  expect((await runOffline('check', 'ntp', root)).exitCode).toBe(0);
+  const again = await runOffline('apply', 'ntp', root);
   expect(reportOf(again).summary.changes).toBe(0);
   expect(readRooted(root, configPath)).toBe(after);
   expect(readRooted(root, `/var/lib/gce-firstboot/backup${configPath}`)).toBe(before);
@@ -94,11 +94,11 @@ describe('ntp module: chrony', () => {
   it('follows confdir: a server in conf.d is commented out in its own file and reported', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/etc/chrony/conf.d/site.conf', '# site\nserver time.example.com iburst\n');
-    const check = await runEarly('check', 'ntp', root);
+    const check = await runOffline('check', 'ntp', root);
     expect(moduleResult(check).findings[0]!.actual).toContain('/etc/chrony/conf.d/site.conf: server time.example.com iburst');
-    expect((await runEarly('apply', 'ntp', root)).exitCode).toBe(0);
+    expect((await runOffline('apply', 'ntp', root)).exitCode).toBe(0);
     expect(readRooted(root, '/etc/chrony/conf.d/site.conf')).toBe(`# site\n${PREFIX}server time.example.com iburst\n`);
-    expect((await runEarly('check', 'ntp', root)).exitCode).toBe(0);
+    expect((await runOffline('check', 'ntp', root)).exitCode).toBe(0);
   });
 
   it.each([
@@ -108,7 +108,7 @@ describe('ntp module: chrony', () => {
   ])('leaves a configuration with %s alone and reports it', async (_name, text, reason) => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/etc/chrony/chrony.conf', text);
-    const applied = await runEarly('apply', 'ntp', root);
+    const applied = await runOffline('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     const finding = moduleResult(applied).findings[0]!;
     expect(finding.actual).toContain(reason);
@@ -147,22 +147,22 @@ describe('ntp module: systemd-timesyncd', () => {
   it('writes a drop-in that resets NTP= and empties FallbackNTP=, leaving timesyncd.conf alone', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
     const main = readRooted(root, '/etc/systemd/timesyncd.conf');
-    const check = await runEarly('check', 'ntp', root);
+    const check = await runOffline('check', 'ntp', root);
     expect(check.exitCode).toBe(1);
     expect(moduleResult(check).findings[0]!.actual).toBe('NTP=, FallbackNTP=(compiled-in default pool)');
-    expect((await runEarly('apply', 'ntp', root)).exitCode).toBe(0);
+    expect((await runOffline('apply', 'ntp', root)).exitCode).toBe(0);
     expect(readRooted(root, dropin)).toContain('[Time]\nNTP=\nNTP=metadata.google.internal\nFallbackNTP=\n');
     expect(readRooted(root, '/etc/systemd/timesyncd.conf')).toBe(main);
-    expect((await runEarly('check', 'ntp', root)).exitCode).toBe(0);
-    expect(reportOf(await runEarly('apply', 'ntp', root)).summary.changes).toBe(0);
+    expect((await runOffline('check', 'ntp', root)).exitCode).toBe(0);
+    expect(reportOf(await runOffline('apply', 'ntp', root)).summary.changes).toBe(0);
   });
 
   it('servers from the dhclient hook (sorting before ours) are dropped; a later drop-in is named as the cause', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
     writeRooted(root, '/run/systemd/timesyncd.conf.d/01-dhclient.conf', '[Time]\nNTP=10.0.0.1\n');
-    expect((await runEarly('apply', 'ntp', root)).exitCode).toBe(0);
+    expect((await runOffline('apply', 'ntp', root)).exitCode).toBe(0);
     writeRooted(root, '/etc/systemd/timesyncd.conf.d/90-site.conf', '[Time]\nNTP=time.example.com\n');
-    const applied = await runEarly('apply', 'ntp', root);
+    const applied = await runOffline('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     const finding = moduleResult(applied).findings[0]!;
     expect(finding.actual).toBe('NTP=metadata.google.internal time.example.com, FallbackNTP=');
@@ -173,7 +173,7 @@ describe('ntp module: systemd-timesyncd', () => {
   it('an unparseable timesyncd file is reported and nothing is written', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
     writeRooted(root, '/etc/systemd/timesyncd.conf', '[Time]\nthis is not systemd syntax\n');
-    const applied = await runEarly('apply', 'ntp', root);
+    const applied = await runOffline('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     expect(moduleResult(applied).findings[0]!.actual).toContain('timesyncd.conf:2');
     expect(existsSync(path.join(root, dropin))).toBe(false);
@@ -183,7 +183,7 @@ describe('ntp module: systemd-timesyncd', () => {
 describe('ntp module: nothing to configure', () => {
   it('a root without any time service gets a warning, not drift', async () => {
     const root = tempDir();
-    const check = await runEarly('check', 'ntp', root);
+    const check = await runOffline('check', 'ntp', root);
     expect(check.exitCode).toBe(0);
     expect(moduleResult(check).findings).toEqual([expect.objectContaining({ key: 'time service', severity: 'warning' })]);
   });
@@ -191,7 +191,7 @@ describe('ntp module: nothing to configure', () => {
   it('chronyd without a chrony.conf is reported as something we cannot fix', async () => {
     const root = tempDir();
     writeRooted(root, '/usr/sbin/chronyd', '');
-    const applied = await runEarly('apply', 'ntp', root);
+    const applied = await runOffline('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);
     expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: '/usr/sbin/chronyd', fixable: false })]);
   });

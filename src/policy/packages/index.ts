@@ -83,7 +83,7 @@ export const packagesModule = defineModule<Record<string, never>, Observed>({
   id: MODULE,
   title: 'SSH server and automatic updates installed',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {},
   desired: async () => ({}),

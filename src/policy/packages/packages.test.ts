@@ -13,7 +13,7 @@ function put(root: string, file: string, content = ''): void {
 }
 
 function run(root: string, mode = 'check') {
-  return runCli([mode, '--root', root, '--only', 'packages', '--stage', 'early', '--json']);
+  return runCli([mode, '--root', root, '--only', 'packages', '--stage', 'network', '--offline', '--json']);
 }
 
 function debianWithUpdates(): string {

@@ -157,7 +157,7 @@ export const serialConsoleModule = defineModule<Desired, Observed>({
   id: 'serial-console',
   title: 'Kernel and syslog messages on the serial console (ttyS0)',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {
     console_max_level: {

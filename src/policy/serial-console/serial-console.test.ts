@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
-import { moduleResult, readRooted, runEarly, writeRooted } from '../../../test/helpers/early-module.js';
+import { moduleResult, readRooted, runOffline, writeRooted } from '../../../test/helpers/offline-module.js';
 import { reportOf } from '../../../test/helpers/cli.js';
 
 const CONSOLE = 'console=ttyS0,38400n8';
@@ -19,10 +19,10 @@ async function shellCmdline(root: string): Promise<string> {
 }
 
 async function applyTwice(root: string, ...extra: string[]): Promise<{ key: string; action: string }[]> {
-  const applied = await runEarly('apply', 'serial-console', root, ...extra);
+  const applied = await runOffline('apply', 'serial-console', root, ...extra);
   expect(applied.exitCode, applied.stdout + applied.stderr).toBe(0);
-  expect((await runEarly('check', 'serial-console', root, ...extra)).exitCode).toBe(0);
-  expect(reportOf(await runEarly('apply', 'serial-console', root, ...extra)).summary.changes).toBe(0);
+  expect((await runOffline('check', 'serial-console', root, ...extra)).exitCode).toBe(0);
+  expect(reportOf(await runOffline('apply', 'serial-console', root, ...extra)).summary.changes).toBe(0);
   return moduleResult(applied).changes as { key: string; action: string }[];
 }
 
@@ -30,7 +30,7 @@ describe('serial-console module', () => {
   it('Debian 12 without grub.d: edits only the GRUB_CMDLINE_LINUX value, adds the journald drop-in, says to run update-grub', async () => {
     const root = sandboxRoot('debian-12');
     const grub = readRooted(root, '/etc/default/grub');
-    const check = await runEarly('check', 'serial-console', root);
+    const check = await runOffline('check', 'serial-console', root);
     expect(check.exitCode).toBe(1);
     expect(moduleResult(check).findings.map((f) => f.key)).toEqual(['GRUB_CMDLINE_LINUX', JOURNALD]);
     const changes = await applyTwice(root);
@@ -73,14 +73,14 @@ describe('serial-console module', () => {
     const grub = readRooted(root, '/etc/default/grub').replace('GRUB_CMDLINE_LINUX=""', `GRUB_CMDLINE_LINUX="${CONSOLE}"`);
     writeRooted(root, '/etc/default/grub', grub);
     expect(await shellCmdline(root)).toBe(`${CONSOLE} ${CONSOLE}`);
-    expect(moduleResult(await runEarly('check', 'serial-console', root)).findings).toEqual([]);
+    expect(moduleResult(await runOffline('check', 'serial-console', root)).findings).toEqual([]);
   });
 
   it('leaves a GRUB_CMDLINE_LINUX it cannot evaluate alone and reports it; journald is still set up', async () => {
     const root = sandboxRoot('debian-12');
     const original = 'GRUB_CMDLINE_LINUX="$(cat /etc/kernel/cmdline)"\n';
     writeRooted(root, '/etc/default/grub', original);
-    const applied = await runEarly('apply', 'serial-console', root);
+    const applied = await runOffline('apply', 'serial-console', root);
     expect(applied.exitCode).toBe(1);
     const finding = moduleResult(applied).findings[0]!;
     expect(finding).toMatchObject({ key: 'GRUB_CMDLINE_LINUX', fixable: false });
@@ -92,19 +92,19 @@ describe('serial-console module', () => {
   it('names a later journald drop-in that turns console forwarding off as the cause, and does not fight it', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/etc/systemd/journald.conf.d/90-quiet.conf', '[Journal]\nForwardToConsole=no\n');
-    const first = await runEarly('apply', 'serial-console', root);
+    const first = await runOffline('apply', 'serial-console', root);
     expect(first.exitCode).toBe(1);
     const finding = moduleResult(first).findings.find((f) => f.key === JOURNALD)!;
     expect(finding.actual).toBe('ForwardToConsole=no');
     expect(finding.cause).toContain('90-quiet.conf');
-    const again = await runEarly('apply', 'serial-console', root);
+    const again = await runOffline('apply', 'serial-console', root);
     expect(reportOf(again).summary.changes).toBe(0);
   });
 
   it('an unparseable journald.conf is reported and no drop-in is written', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/etc/systemd/journald.conf', '[Journal]\nForwardToConsole yes\n');
-    const applied = await runEarly('apply', 'serial-console', root);
+    const applied = await runOffline('apply', 'serial-console', root);
     expect(applied.exitCode).toBe(1);
     expect(moduleResult(applied).findings.find((f) => f.key === JOURNALD)!.actual).toContain('journald.conf:2');
     expect(existsSync(path.join(root, JOURNALD))).toBe(false);
@@ -117,34 +117,34 @@ describe('serial-console module', () => {
     await applyTwice(root, '--config', config);
     expect(readRooted(root, JOURNALD)).toContain('MaxLevelConsole=notice\n');
     writeFileSync(config, '[serial-console]\nconsole_max_level = loud\n');
-    expect((await runEarly('check', 'serial-console', root, '--config', config)).exitCode).toBe(2);
+    expect((await runOffline('check', 'serial-console', root, '--config', config)).exitCode).toBe(2);
   });
 
   it('reports a generated grub.cfg without the console as needing update-grub (a warning off the running system)', async () => {
     const root = sandboxRoot('debian-12');
     writeRooted(root, '/boot/grub/grub.cfg', "menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-6.1.0-18-cloud-amd64 root=UUID=abc ro quiet\n}\n");
-    const applied = await runEarly('apply', 'serial-console', root);
+    const applied = await runOffline('apply', 'serial-console', root);
     expect(applied.exitCode).toBe(0);
     expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: '/boot/grub/grub.cfg', severity: 'warning', cause: expect.stringContaining('update-grub') })]);
     writeRooted(root, '/boot/grub/grub.cfg', `menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=UUID=abc ro ${CONSOLE} quiet\n}\n`);
-    expect(moduleResult(await runEarly('check', 'serial-console', root)).findings).toEqual([]);
+    expect(moduleResult(await runOffline('check', 'serial-console', root)).findings).toEqual([]);
   });
 
   it('with --live reads the running kernel command line (a warning until the next boot)', async () => {
     const root = sandboxRoot('debian-12');
     const proc = tempDir();
     writeFileSync(path.join(proc, 'cmdline'), 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet\n');
-    await runEarly('apply', 'serial-console', root);
-    const before = await runEarly('check', 'serial-console', root, '--live', '--proc-dir', proc);
+    await runOffline('apply', 'serial-console', root);
+    const before = await runOffline('check', 'serial-console', root, '--live', '--proc-dir', proc);
     expect(before.exitCode).toBe(0);
     expect(moduleResult(before).findings).toEqual([expect.objectContaining({ key: '/proc/cmdline', severity: 'warning' })]);
     writeFileSync(path.join(proc, 'cmdline'), `BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro ${CONSOLE} quiet\n`);
-    expect(moduleResult(await runEarly('check', 'serial-console', root, '--live', '--proc-dir', proc)).findings).toEqual([]);
+    expect(moduleResult(await runOffline('check', 'serial-console', root, '--live', '--proc-dir', proc)).findings).toEqual([]);
   });
 
   it('a root without /etc/default/grub gets a warning and only the journald drop-in', async () => {
     const root = tempDir();
-    const applied = await runEarly('apply', 'serial-console', root);
+    const applied = await runOffline('apply', 'serial-console', root);
     expect(applied.exitCode).toBe(0);
     expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: 'GRUB_CMDLINE_LINUX', severity: 'warning' })]);
     expect(existsSync(path.join(root, 'etc/default/grub'))).toBe(false);

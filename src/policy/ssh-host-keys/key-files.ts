@@ -1,4 +1,5 @@
 import type { Host } from '../../host/host.js';
+import { fingerprintOf } from './fingerprint.js';
 
 export const SSH_DIR = '/etc/ssh';
 /** The files `rm /etc/ssh/ssh_host_*_key*` removes (the seed's way of unsealing an image). */
@@ -28,6 +29,9 @@ export async function hostKeyFiles(host: Host): Promise<string[]> {
 }
 
 async function fingerprint(host: Host, name: string): Promise<{ fingerprint?: string; fingerprintLine?: string }> {
+  const privateText = await host.readText(keyPath(name));
+  const computed = privateText === undefined ? undefined : fingerprintOf(privateText, await host.readText(`${keyPath(name)}.pub`), `${keyPath(name)}.pub`);
+  if (computed) return { fingerprint: computed.fingerprint, fingerprintLine: computed.line };
   const result = await host.run('ssh-keygen', ['-l', '-f', host.resolve(keyPath(name))]);
   const line = result.stdout.trim();
   const match = /^\d+ (\S+) /.exec(line);

@@ -145,13 +145,14 @@ function diff(want: Desired, have: Observed): Finding[] {
 /** Reloads the running sshd so it reads the new settings; only on the live machine and only when it runs. */
 async function reloadSshd(ctx: ModuleContext): Promise<string | undefined> {
   if (!ctx.host.live || ctx.host.root !== '/') return undefined;
-  for (const unit of ['ssh', 'sshd']) {
-    if ((await ctx.host.run('systemctl', ['is-active', '--quiet', unit])).exitCode !== 0) continue;
-    const reload = await ctx.host.run('systemctl', ['reload', unit]);
-    if (reload.exitCode !== 0) throw new Error(`systemctl reload ${unit} failed: ${reload.stderr.trim()}`);
-    return unit;
-  }
-  return undefined;
+  const units = ['ssh', 'sshd'];
+  // One call for both names: one line per unit, in order.
+  const states = (await ctx.host.run('systemctl', ['is-active', ...units.map((unit) => `${unit}.service`)])).stdout.split('\n');
+  const unit = units.find((_, i) => states[i]?.trim() === 'active');
+  if (unit === undefined) return undefined;
+  const reload = await ctx.host.run('systemctl', ['reload', unit]);
+  if (reload.exitCode !== 0) throw new Error(`systemctl reload ${unit} failed: ${reload.stderr.trim()}`);
+  return unit;
 }
 
 async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Promise<Change[]> {

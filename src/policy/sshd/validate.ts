@@ -59,8 +59,22 @@ export async function validateConfig(host: Host, target: Target, overrides: Read
   }
 }
 
-/** sshd -t wants a host key; a throwaway one keeps the check independent of the root's keys. */
+/** The root's own host keys, any of which lets sshd -t run without making a throwaway one. */
+const ROOT_HOST_KEYS = ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ecdsa_key', '/etc/ssh/ssh_host_rsa_key'];
+
+/**
+ * sshd -t wants a host key: the root's own when it has one (the early stage has just made them,
+ * and each process spawned costs under emulation), else, or when sshd cannot load it, a
+ * throwaway one.
+ */
 async function runSshdTest(host: Host, tempDir: string, written: string[]): Promise<{ exitCode: number; stderr: string }> {
+  const sshdTest = (hostKey: string) => host.run('sshd', ['-t', '-f', host.resolve(`${tempDir}/main`), '-o', `HostKey=${host.resolve(hostKey)}`]);
+  for (const candidate of ROOT_HOST_KEYS) {
+    if (!(await host.lstat(candidate))?.isFile()) continue;
+    const result = await sshdTest(candidate);
+    if (!/no hostkeys available/.test(result.stderr)) return result;
+    break;
+  }
   const hostKey = `${tempDir}/hostkey`;
   await host.remove(hostKey, { backup: false });
   await host.remove(`${hostKey}.pub`, { backup: false });
@@ -68,5 +82,5 @@ async function runSshdTest(host: Host, tempDir: string, written: string[]): Prom
   const keygen = await host.run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', host.resolve(hostKey), '-C', '']);
   written.push(hostKey, `${hostKey}.pub`);
   if (keygen.exitCode !== 0) throw new Error(`ssh-keygen for the sshd -t check failed: ${keygen.stderr.trim()}`);
-  return host.run('sshd', ['-t', '-f', host.resolve(`${tempDir}/main`), '-o', `HostKey=${host.resolve(hostKey)}`]);
+  return sshdTest(hostKey);
 }

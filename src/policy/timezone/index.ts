@@ -81,7 +81,7 @@ export const timezoneModule = defineModule<Desired, Observed>({
   id: 'timezone',
   title: 'Time zone UTC',
   frequency: 'always',
-  stage: 'early',
+  stage: 'network',
   needsMetadata: false,
   options: {
     zone: {

@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { reportOf, runCli, type CliResult } from './cli.js';
 
-/** Runs `check` or `apply` for one early-stage module on a sandbox root, as JSON. */
-export async function runEarly(mode: 'check' | 'apply', moduleId: string, root: string, ...extra: string[]): Promise<CliResult> {
-  return runCli([mode, '--root', root, '--only', moduleId, '--stage', 'early', '--json', ...extra]);
+/** Runs `check` or `apply` for one module on a sandbox root without the metadata server, as JSON. */
+export async function runOffline(mode: 'check' | 'apply', moduleId: string, root: string, ...extra: string[]): Promise<CliResult> {
+  return runCli([mode, '--root', root, '--only', moduleId, '--offline', '--json', ...extra]);
 }
 
 /** The single module's result in a JSON report. */
