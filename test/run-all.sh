@@ -3,12 +3,21 @@
 # The VM boot runs last and alone (it needs both cores); GCE_FIRSTBOOT_SKIP_VM=1 leaves it out.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash test/setup/ensure-tools.sh ssh-keygen ssh sshd ip unshare hostname debugfs mke2fs sfdisk dpkg-deb systemd-notify python3 || exit 1
+bash test/setup/ensure-tools.sh ssh-keygen ssh sshd ip unshare hostname debugfs mke2fs sfdisk dpkg-deb systemd-notify python3 flock || exit 1
 npm run build --silent || { echo "0 passed, 1 failed"; exit 1; }
 rm -f test-results/vitest.json test-results/vitest-vm.json
 npx vitest run --exclude 'test/vm/boot.test.ts' --exclude 'node_modules/**' "$@"
 code=$?
+# The VM test boots our .deb (test/vm/README.md): build it unless the packaging tests just did
+# (same lock and staleness rule as test/packaging/helpers.ts). If that fails (the packaging tests
+# then fail too, and are counted), the VM test boots the baseline image and the exit code is 1.
+pkg_code=0
+if [ "${GCE_FIRSTBOOT_SKIP_VM:-0}" != 1 ] && [ -z "${GCE_FIRSTBOOT_DEB+set}" ]; then
+  mkdir -p out
+  DEB_COMPRESS="${DEB_COMPRESS:-gzip}" flock out/.package.lock bash packaging/package.sh --if-stale >/dev/null || {
+    echo "run-all: npm run package failed; the VM test boots the baseline image"; pkg_code=1; export GCE_FIRSTBOOT_DEB=; }
+fi
 npx vitest run test/vm/boot.test.ts --outputFile.json=test-results/vitest-vm.json
 vm_code=$?
 node test/setup/summarize.mjs test-results/vitest.json test-results/vitest-vm.json
-[ "$code" -eq 0 ] && [ "$vm_code" -eq 0 ]
+[ "$code" -eq 0 ] && [ "$vm_code" -eq 0 ] && [ "$pkg_code" -eq 0 ]

@@ -8,6 +8,9 @@ import { usesCrlf } from './line-endings.js';
 export function setIniSwitch(text: string, section: string, key: string, value: string): string {
   const cr = usesCrlf(text) ? '\r' : '';
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  // A last line without its newline gets one now: CR LF in a CR LF file, so that the file stays
+  // all CR LF and the next run reads the same line ending (and changes nothing).
+  if (cr && !text.endsWith('\n') && lines.length) lines[lines.length - 1] += cr;
   const ours = `${key} = ${value}  ${MARK}${cr}`;
   let inSection = false;
   let sectionEnd = -1;

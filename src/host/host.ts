@@ -1,5 +1,6 @@
 import { promises as fs, constants, type Stats } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
 
@@ -146,13 +147,32 @@ export class Host {
   }
 
   /**
-   * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`:
-   * a backup under our state directory would put the removed host keys back into the image.
+   * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`
+   * (a backup under our state directory would put the removed host keys back into the image) and
+   * for scratch directories.
    */
   async discard(guestPath: string): Promise<boolean> {
     if (!(await this.lstat(guestPath))) return false;
     await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
     return true;
+  }
+
+  /**
+   * A fresh, private (0700) directory `<guestDir>/.<name>.gce-firstboot-<random>` for files a
+   * command writes, on the same filesystem as `guestDir` so that moving them out is atomic. Earlier
+   * ones of that name belong to killed runs (callers hold the run lock) and are removed first: a
+   * command such a run left running (ssh-keygen outlives a kill -9 of the agent) then finds its
+   * directory gone, and never writes into ours.
+   */
+  async scratchDir(guestDir: string, name: string): Promise<string> {
+    const prefix = `.${name}.gce-firstboot-`;
+    await this.mkdirp(guestDir);
+    for (const leftover of (await this.readDir(guestDir)).filter((entry) => entry.startsWith(prefix))) {
+      await fs.rm(this.resolve(path.posix.join(guestDir, leftover)), { recursive: true, force: true, maxRetries: 3 });
+    }
+    const dir = path.posix.join(guestDir, `${prefix}${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(this.resolve(dir), { mode: 0o700 });
+    return dir;
   }
 
   /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. */
@@ -255,7 +275,9 @@ export class Host {
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const result = await execa(command, args, {
       reject: false,
-      input: options.input,
+      // Without input, stdin is /dev/null: a command that would ask (ssh-keygen's "Overwrite (y/n)?")
+      // gets EOF and fails at once instead of waiting on an open pipe until the timeout.
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       timeout: options.timeoutMs ?? 60_000,
       env: { ...this.commandEnv, ...options.env },
       stripFinalNewline: false,

@@ -100,7 +100,8 @@ async function ownStateActions(host: Host): Promise<SealAction[]> {
 /** Everything on this root that must not be captured into an image, in the order it is cleared. */
 export async function findSealActions(host: Host, selection: SealSelection): Promise<SealAction[]> {
   const actions: SealAction[] = [];
-  actions.push(...(await removals(host, await matching(host, '/etc/ssh', (name) => name.startsWith('ssh_host_')), 'SSH host key')));
+  // A key-generation scratch dir a killed run left (/etc/ssh/.ssh_host_keys.gce-firstboot-*) holds private keys too.
+  actions.push(...(await removals(host, await matching(host, '/etc/ssh', (name) => name.startsWith('ssh_host_') || name.startsWith('.ssh_host_keys.gce-firstboot-')), 'SSH host key')));
   actions.push(...(await removals(host, ['/etc/udev/rules.d/70-persistent-net.rules'], 'persistent network rule')));
   for (const { dir, what, matches } of LEASE_DIRS) actions.push(...(await removals(host, await matching(host, dir, matches), what)));
   actions.push(...(await machineIdActions(host)));

@@ -42,4 +42,17 @@ describe('sysctl net.* keys in a fresh network namespace (--live, the real /proc
     // Nothing outside the namespace changed, globals included.
     expect(Object.fromEntries(PUBLISHED_SYSCTLS.map(([key]) => [key, readHost(key)]))).toEqual(hostBefore);
   });
+
+  it('one apply converges when forwarding was on: turning it off does not undo accept_redirects', async () => {
+    const root = sandboxRoot();
+    const config = path.join(tempDir('gfb-conf-'), 'gce-firstboot.conf');
+    writeFileSync(config, `[sysctl]\nskip_keys = ${GLOBAL_KEYS.join(', ')}\n`);
+    // The kernel sets every interface's accept_redirects to !ip_forward whenever ip_forward changes.
+    const script = `echo 1 > ${procPath('net.ipv4.ip_forward')}; "$@"; echo "apply=$?"; echo "redirects=$(cat ${procPath('net.ipv4.conf.all.accept_redirects')})"`;
+    const result = await runCli(['apply', '--root', root, '--only', 'sysctl', '--stage', 'early', '--live', '--config', config], {
+      prefix: ['unshare', '--net', '--', 'sh', '-c', script, 'sh'],
+    });
+    expect(result.stdout, result.stderr).toContain('apply=0');
+    expect(result.stdout).toContain('redirects=0');
+  });
 });

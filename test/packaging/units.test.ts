@@ -69,6 +69,9 @@ describe('gce-firstboot-early.service (before sshd, no network, bounded)', () =>
     expect(one(early, 'Service', 'RemainAfterExit')).toBe('yes');
     expect(one(early, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot apply --stage early');
   });
+  it('counts exit 1 (drift it cannot fix) as success, not as a failed unit; 4 (a module failed) stays a failure', () => {
+    expect(get(early, 'Service', 'SuccessExitStatus')).toEqual(['1']);
+  });
   it('is ordered before both names of the SSH server, after local file systems', () => {
     expect(get(early, 'Unit', 'Before')).toEqual(expect.arrayContaining(['ssh.service', 'sshd.service']));
     expect(get(early, 'Unit', 'After')).toContain('local-fs.target');

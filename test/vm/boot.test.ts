@@ -3,9 +3,16 @@
 // Skips only with GCE_FIRSTBOOT_SKIP_VM=1. Needs root (mmdebstrap, chroot, dpkg).
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { bootImage, defaultEmulatorCommand, REPO_ROOT, type BootResult } from "./boot.js";
+import { once } from "node:events";
+import {
+  bootImage, copyDisk, defaultEmulatorCommand, defaultMetadata, writeFileIntoDisk, REPO_ROOT, type BootOptions, type BootResult,
+} from "./boot.js";
+import {
+  agentPasses, changesOf, findingsOf, fingerprintsByType, inGuestCheck, isDrift, keyFileTimes, printedFingerprintBlocks, unitTimes,
+} from "./agent-log.js";
+import type { ParsedSerialPass } from "../../src/report/serial-parse.js";
 
 const SKIP = process.env.GCE_FIRSTBOOT_SKIP_VM === "1";
 if (SKIP) console.log("test/vm/boot.test.ts: VM boot test skipped (GCE_FIRSTBOOT_SKIP_VM=1)");
@@ -14,11 +21,20 @@ const VM = join(REPO_ROOT, "test/vm");
 const TOOLS = ["qemu-system-x86_64", "mmdebstrap", "sfdisk", "mke2fs", "debugfs", "grub-mkimage", "socat"];
 
 /**
- * Our .deb, only when $GCE_FIRSTBOOT_DEB names one: the agent's first boot in the guest does not
- * pass yet (the early unit times out under TCG), so the default suite boots the baseline image.
+ * Our .deb: $GCE_FIRSTBOOT_DEB, else the newest out/gce-firstboot_*.deb (`npm run package`, which
+ * test/run-all.sh runs first). GCE_FIRSTBOOT_DEB= (set, empty) boots the baseline image without
+ * the agent.
  */
 export function findDeb(): string | undefined {
-  return process.env.GCE_FIRSTBOOT_DEB || undefined;
+  const env = process.env.GCE_FIRSTBOOT_DEB;
+  if (env !== undefined) return env || undefined;
+  const out = join(REPO_ROOT, "out");
+  if (!existsSync(out)) return undefined;
+  const debs = readdirSync(out)
+    .filter((f) => /^gce-firstboot_.*\.deb$/.test(f))
+    .map((f) => join(out, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return debs[0];
 }
 
 /** Run a command without blocking the event loop (a long execFileSync starves vitest's RPC). */
@@ -57,26 +73,12 @@ export async function buildImage(deb: string | undefined, outDir: string, env: N
 }
 
 const deb = findDeb();
+const timeoutMs = Number(process.env.GCE_FIRSTBOOT_VM_TIMEOUT ?? 600) * 1000;
 
-describe.skipIf(SKIP)(`VM boot (${deb ? `with ${deb}` : "baseline, no agent"})`, () => {
-  let r: BootResult;
-  const uuid = "6b0a3a6e-2f0e-4c43-9d4b-1e1f4b1a0c01";
-
-  beforeAll(async () => {
-    const dir = await buildImage(deb, join(REPO_ROOT, "out/vm", deb ? "agent" : "baseline"));
-    r = await bootImage({
-      disk: join(dir, "disk.raw"),
-      uuid,
-      serialLog: join(dir, "serial.log"),
-      // boot.ts's own default is 300 s; an idle 2-core machine needs ~70 s, but with the rest
-      // of the suite running beside it (load ~10) a boot took 174 s and another passed 300 s.
-      timeoutMs: Number(process.env.GCE_FIRSTBOOT_VM_TIMEOUT ?? 600) * 1000,
-    });
-    console.log(`vm: serial log ${r.serialLog}`);
-    console.log(`vm: timings (s since QEMU start) ${JSON.stringify(r.timings)}`);
-  }, 30 * 60_000);
-
+/** The checks every boot must pass, agent or not. */
+function basicBootChecks(boot: () => BootResult, uuid: () => string): void {
   it("boots, runs the report unit and powers itself off", () => {
+    const r = boot();
     const tail = r.lines.slice(-15).map((l) => `${l.t.toFixed(1)} ${l.line}`).join("\n");
     expect(r.timedOut, `timed out; see ${r.serialLog}; last lines:\n${tail}`).toBe(false);
     expect(r.reportComplete, `no VMTEST-END; see ${r.serialLog}`).toBe(true);
@@ -84,12 +86,29 @@ describe.skipIf(SKIP)(`VM boot (${deb ? `with ${deb}` : "baseline, no agent"})`,
   });
 
   it("has Compute Engine's virtual hardware", () => {
-    expect(r.sections.product_uuid?.[0]).toBe(uuid);
+    const r = boot();
+    expect(r.sections.product_uuid?.[0]).toBe(uuid());
     expect(r.sections.ip?.join("\n")).toMatch(/^\d+: ens4\s+inet 169\.254\.0\.15\/16/m);
     const kernel = r.lines.find((l) => /\] Linux version /.test(l.line));
     expect(kernel?.line).toMatch(/cloud-amd64/);
     expect(r.lines.some((l) => /console \[ttyS0\] enabled/.test(l.line))).toBe(true);
   });
+
+  it.skipIf(!defaultEmulatorCommand())("reaches the metadata emulator through 169.254.169.254", () => {
+    expect(boot().sections.metadata?.[0]).toMatch(/^\d+$/);
+  });
+}
+
+describe.skipIf(SKIP || deb !== undefined)("VM boot (baseline, no agent)", () => {
+  let r: BootResult;
+  const uuid = "6b0a3a6e-2f0e-4c43-9d4b-1e1f4b1a0c01";
+
+  beforeAll(async () => {
+    const dir = await buildImage(undefined, join(REPO_ROOT, "out/vm/baseline"));
+    r = await timedBoot("baseline", { disk: join(dir, "disk.raw"), uuid, serialLog: join(dir, "serial.log"), timeoutMs });
+  }, 30 * 60_000);
+
+  basicBootChecks(() => r, () => uuid);
 
   it("starts sshd with fresh host keys", () => {
     expect(r.timings.sshdActive).toBeDefined();
@@ -98,12 +117,231 @@ describe.skipIf(SKIP)(`VM boot (${deb ? `with ${deb}` : "baseline, no agent"})`,
     expect(r.sections.hostkeys?.length).toBe(3);
     expect(r.sections.journal?.join("\n")).toMatch(/Started ssh\.service/);
   });
+});
 
-  it.skipIf(!defaultEmulatorCommand())("reaches the metadata emulator through 169.254.169.254", () => {
-    expect(r.sections.metadata?.[0]).toMatch(/^\d+$/);
+async function timedBoot(name: string, opts: BootOptions): Promise<BootResult> {
+  const r = await bootImage(opts);
+  console.log(`vm: ${name}: serial log ${r.serialLog}; timings (s since QEMU start) ${JSON.stringify(r.timings)}`);
+  return r;
+}
+
+/** The built CLI with --json, as an operator or image builder would run it: exit code and parsed output. */
+async function cliJson<T>(args: string[]): Promise<{ exit: number | null } & T> {
+  const p = spawn(process.execPath, [join(REPO_ROOT, "dist/src/cli/main.js"), ...args, "--json"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  p.stdout.on("data", (b: Buffer) => { out += b.toString(); });
+  const [exit] = (await once(p, "exit")) as [number | null];
+  return { exit, ...(JSON.parse(out) as T) };
+}
+
+/** One agent boot, read: the boot itself, every agent pass, the latest per instance, the in-guest check. */
+interface AgentBoot {
+  r: BootResult;
+  passes: ParsedSerialPass[];
+  latest: ParsedSerialPass | undefined;
+  parseExit: number | null;
+  unreadable: number;
+  check: ReturnType<typeof inGuestCheck>;
+  hostkeys: Record<string, string>;
+}
+
+async function agentBoot(name: string, opts: BootOptions & { instanceId: string }): Promise<AgentBoot> {
+  const r = await timedBoot(name, { ...opts, metadata: defaultMetadata(opts.uuid!, opts.instanceId) });
+  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", r.serialLog]);
+  return {
+    r,
+    passes: agentPasses(r.lines.map((l) => l.line)),
+    latest: parsed.instances.find((p) => p.instance === opts.instanceId),
+    parseExit: parsed.exit,
+    unreadable: parsed.unreadableLines,
+    check: inGuestCheck(r.sections["check:agent-check"]),
+    hostkeys: fingerprintsByType(r.sections.hostkeys ?? []),
+  };
+}
+
+const KEY_TYPES = ["ECDSA", "ED25519", "RSA"];
+
+/**
+ * A module is compliant at the end of the boot when the agent's in-guest check says so (proof it
+ * ran) and its latest pass on the serial console carries no drift finding for it.
+ */
+function expectCompliant(b: AgentBoot, module: string): void {
+  const status = b.check.report?.modules.find((m) => m.id === module);
+  expect(status, `in-guest check has no module ${module} (exit ${b.check.exit})`).toBeDefined();
+  expect(status!.status, JSON.stringify(status!.findings)).toBe("compliant");
+  expect(b.latest, "no agent pass for this instance on the serial console").toBeDefined();
+  expect(findingsOf([b.latest!], module).filter(isDrift)).toEqual([]);
+}
+
+describe.skipIf(SKIP || deb === undefined)(`VM boot with the agent (${deb})`, () => {
+  const first = { uuid: "6b0a3a6e-2f0e-4c43-9d4b-1e1f4b1a0c01", instanceId: "1234567890123456789" };
+  const other = { uuid: "0c3e6f52-8d1a-4c2b-b7f4-5a9e2d1c3b02", instanceId: "9876543210987654321" };
+  const dir = join(REPO_ROOT, "out/vm/agent");
+  const disk = join(dir, "boot.raw");
+  let image: { exit: number | null; rules: { id: string; status: string; message: string }[] };
+  let b1: AgentBoot;
+
+  beforeAll(async () => {
+    await buildImage(deb, dir);
+    const t0 = performance.now();
+    image = await cliJson<{ rules: { id: string; status: string; message: string }[] }>(["image", "check", join(dir, "image.tar.gz")]);
+    console.log(`vm: image check ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // The boots write to a copy: the image stays as built, and boot 2 and 3 see boot 1's disk.
+    copyDisk(join(dir, "disk.raw"), disk);
+    b1 = await agentBoot("boot 1 (first boot)", { disk, persistent: true, ...first, serialLog: join(dir, "serial-1.log"), timeoutMs });
+  }, 40 * 60_000);
+
+  it("image check passes on the built image.tar.gz (sealed by the packaged gce-firstboot)", () => {
+    const failed = image.rules.filter((r) => r.status === "fail");
+    expect(failed, JSON.stringify(failed)).toEqual([]);
+    expect(image.exit).toBe(0);
+    for (const id of ["ssh-host-keys", "machine-id", "package-installed", "units-enabled", "serial-console"]) {
+      expect(image.rules.find((r) => r.id === id)?.status, id).toBe("pass");
+    }
   });
 
-  // Issue 6 item 3 (the lead): report parse over r.serialLog — hostname applied, keys before
-  // sshd, sysctls/UTC/chrony/MTU/sshd compliant, 1af4:1000 and 1af4:1004, second boot.
-  if (deb) it.todo("agent checks from the serial log (issue 6 item 3)");
+  describe("first boot", () => {
+    basicBootChecks(() => b1.r, () => first.uuid);
+
+    it("the serial log holds the agent's passes, all readable by report parse", () => {
+      expect(b1.unreadable).toBe(0);
+      expect(b1.parseExit === 0 || b1.parseExit === 1, `report parse exit ${b1.parseExit}`).toBe(true);
+      expect(b1.latest, "no pass for the instance id").toBeDefined();
+      expect(b1.passes.every((p) => p.complete)).toBe(true);
+      expect(b1.passes.some((p) => p.mode === "apply"), "no apply pass (the early unit's)").toBe(true);
+    });
+
+    it("the early unit finished (no timeout) before sshd started", () => {
+      const early = unitTimes(b1.r.sections.show ?? [], "gce-firstboot-early.service");
+      const ssh = unitTimes(b1.r.sections.show ?? [], "ssh.service");
+      expect(early.result, b1.r.sections.journal?.filter((l) => /gce-firstboot-early/.test(l)).join("\n")).toBe("success");
+      expect(early.activeEnter).toBeDefined();
+      expect(ssh.execMainStart, "ssh.service never started").toBeDefined();
+      expect(ssh.execMainStart!).toBeGreaterThan(early.activeEnter!);
+    });
+
+    it("applies the hostname from metadata", () => {
+      expect(b1.r.sections.hostname?.[0]).toBe("vm1");
+      const changes = changesOf(b1.passes, "hostname");
+      expect(changes.find((c) => c.key === "/etc/hostname")?.action).toBe("set to vm1");
+      expect(changes.some((c) => c.key === "kernel hostname")).toBe(true);
+      expectCompliant(b1, "hostname");
+    });
+
+    it("generates the host keys and prints their fingerprints on the console", () => {
+      const made = changesOf(b1.passes, "ssh-host-keys").filter((c) => c.key.startsWith("/etc/ssh/ssh_host_"));
+      expect(made.map((c) => c.key).sort()).toEqual(["ecdsa", "ed25519", "rsa"].map((t) => `/etc/ssh/ssh_host_${t}_key`));
+      expect(Object.keys(b1.hostkeys).sort()).toEqual(KEY_TYPES);
+      const printed = printedFingerprintBlocks(b1.r.lines.map((l) => l.line));
+      expect(printed.length).toBe(1);
+      expect(printed[0]).toEqual(b1.hostkeys);
+      expectCompliant(b1, "ssh-host-keys");
+    });
+
+    it("starts sshd only after the host keys exist, and only once", () => {
+      const ssh = unitTimes(b1.r.sections.show ?? [], "ssh.service");
+      expect(ssh.execMainStart, "ssh.service never started").toBeDefined();
+      expect(ssh.restarts, "sshd restarted (it failed before)").toBe(0);
+      const keys = keyFileTimes(b1.r.sections.keyfiles ?? [], b1.r.sections.clock ?? []);
+      expect(Object.keys(keys).length).toBe(6);
+      for (const [path, t] of Object.entries(keys)) expect(t, path).toBeLessThan(ssh.execMainStart!);
+      expect(b1.r.sections.journal?.join("\n")).not.toMatch(/no hostkeys available/);
+    });
+
+    it("sets the published kernel settings (sysctl)", () => {
+      expect(b1.r.sections.sysctl).toEqual([
+        "net.ipv4.ip_forward = 0",
+        "net.ipv4.tcp_syncookies = 1",
+        "net.ipv4.conf.all.accept_redirects = 0",
+        "kernel.randomize_va_space = 2",
+      ]);
+      expectCompliant(b1, "sysctl");
+    });
+
+    it("keeps the clock in UTC", () => {
+      expect(b1.r.sections.timezone).toEqual(["/usr/share/zoneinfo/Etc/UTC", "UTC"]);
+      expectCompliant(b1, "timezone");
+    });
+
+    it("makes metadata.google.internal chrony's only source", () => {
+      expect(b1.r.sections.chrony).toEqual(["server metadata.google.internal iburst"]);
+      expectCompliant(b1, "ntp");
+    });
+
+    it("sets MTU 1460 on ens4", () => {
+      expect(b1.r.sections.ip?.join("\n")).toMatch(/^\d+: ens4: .* mtu 1460 /m);
+      expect(changesOf(b1.passes, "mtu").some((c) => c.key === "link ens4")).toBe(true);
+      expectCompliant(b1, "mtu");
+    });
+
+    it("makes the sshd settings compliant", () => {
+      expectCompliant(b1, "sshd");
+    });
+
+    it("the hardware module sees virtio-net 1af4:1000 and virtio-scsi 1af4:1004, drivers bound", () => {
+      const seen = findingsOf([b1.latest!], "hardware").map((f) => f.actual);
+      expect(seen.some((a) => /^\S+ 1af4:1000, driver .*virtio_net/.test(a)), seen.join("\n")).toBe(true);
+      expect(seen.some((a) => /^\S+ 1af4:1004, driver .*virtio_scsi/.test(a)), seen.join("\n")).toBe(true);
+    });
+  });
+
+  describe("second boot of the same disk, same instance, drift injected", () => {
+    let b2: AgentBoot;
+    beforeAll(async () => {
+      // As if someone edited the instance: a sysctl file read after ours turns forwarding on.
+      writeFileIntoDisk(disk, "/etc/sysctl.d/99-drift.conf", "net.ipv4.ip_forward = 1\n");
+      b2 = await agentBoot("boot 2 (same instance, drift)", { disk, persistent: true, ...first, serialLog: join(dir, "serial-2.log"), timeoutMs });
+    }, 30 * 60_000);
+
+    it("boots and reports; drift the agent cannot fix does not fail its units", () => {
+      expect(b2.r.timedOut).toBe(false);
+      expect(b2.r.reportComplete).toBe(true);
+      expect(unitTimes(b2.r.sections.show ?? [], "gce-firstboot-early.service").result).toBe("success");
+      expect(b2.r.sections.state?.[0], `failed units: ${b2.r.sections.failed?.join("; ")}`).toBe("running");
+    });
+
+    it("keeps the host keys", () => {
+      expect(Object.keys(b2.hostkeys).sort()).toEqual(KEY_TYPES);
+      expect(b2.hostkeys).toEqual(b1.hostkeys);
+      expect(changesOf(b2.passes, "ssh-host-keys").filter((c) => c.key.startsWith("/etc/ssh/"))).toEqual([]);
+    });
+
+    it("reports the injected sysctl drift as a finding line", () => {
+      const drift = findingsOf(b2.passes, "sysctl").filter((f) => f.key === "net.ipv4.ip_forward at boot");
+      expect(drift.length, JSON.stringify(findingsOf(b2.passes, "sysctl"))).toBeGreaterThan(0);
+      expect(drift[0]!.cause).toMatch(/99-drift\.conf/);
+      expect(isDrift(drift[0]!)).toBe(true);
+    });
+  });
+
+  describe("third boot of the same disk as a new instance (new SMBIOS UUID and instance id)", () => {
+    let b3: AgentBoot;
+    beforeAll(async () => {
+      b3 = await agentBoot("boot 3 (new instance)", { disk, persistent: true, ...other, serialLog: join(dir, "serial-3.log"), timeoutMs });
+    }, 30 * 60_000);
+
+    it("boots and reports", () => {
+      expect(b3.r.timedOut).toBe(false);
+      expect(b3.r.reportComplete).toBe(true);
+      expect(b3.r.sections.product_uuid?.[0]).toBe(other.uuid);
+    });
+
+    it("regenerates every host key and prints the new fingerprints", () => {
+      expect(Object.keys(b3.hostkeys).sort()).toEqual(KEY_TYPES);
+      for (const type of KEY_TYPES) expect(b3.hostkeys[type], type).not.toBe(b1.hostkeys[type]);
+      const made = changesOf(b3.passes, "ssh-host-keys").filter((c) => c.key.startsWith("/etc/ssh/ssh_host_"));
+      expect(made.length).toBe(3);
+      expect(made.every((c) => /^made new/.test(c.action))).toBe(true);
+      expect(printedFingerprintBlocks(b3.r.lines.map((l) => l.line)).at(-1)).toEqual(b3.hostkeys);
+    });
+
+    it("starts sshd only after the new keys", () => {
+      const ssh = unitTimes(b3.r.sections.show ?? [], "ssh.service");
+      expect(ssh.execMainStart, "ssh.service never started").toBeDefined();
+      const keys = keyFileTimes(b3.r.sections.keyfiles ?? [], b3.r.sections.clock ?? []);
+      for (const [path, t] of Object.entries(keys)) expect(t, path).toBeLessThan(ssh.execMainStart!);
+    });
+  });
 });

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -203,6 +203,12 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     "-device", "virtio-net-pci,netdev=n0,addr=4,romfile=",
     "-chardev", "stdio,id=s0,signal=off",
     "-serial", "chardev:s0",
+    // Compute Engine has four 16550A ports on IRQ 4, 3, 6, 7 (the hardware module checks them);
+    // -nodefaults leaves only ttyS0, and QEMU would put ttyS2/3 on IRQ 4/3.
+    ...[[1, 3], [2, 6], [3, 7]].flatMap(([index, irq]) => [
+      "-chardev", `null,id=s${index}`,
+      "-device", `isa-serial,chardev=s${index},index=${index},irq=${irq}`,
+    ]),
     ...(opts.kernelDir
       ? [
           "-kernel", join(opts.kernelDir, "vmlinuz"),
@@ -282,15 +288,9 @@ export function parseSerial(lines: SerialLine[]): {
     if (m) (sections[m[1]!] ??= []).push(m[2]!);
   }
   // ActiveEnterTimestampMonotonic (µs, guest monotonic) → host seconds since QEMU start.
+  const units = unitProperties(sections.show ?? []);
   const mono = (unit: string): number | undefined => {
-    // `systemctl show` prints one block of properties per unit, blocks separated by "".
-    const blocks: string[][] = [[]];
-    for (const l of sections.show ?? []) {
-      if (l === "") blocks.push([]);
-      else blocks[blocks.length - 1]!.push(l);
-    }
-    const block = blocks.find((b) => b.includes(`Id=${unit}`));
-    const v = block?.find((l) => l.startsWith("ActiveEnterTimestampMonotonic="))?.split("=")[1];
+    const v = units[unit]?.ActiveEnterTimestampMonotonic;
     if (!v || v === "0" || guestOffset === undefined) return undefined;
     return Number(v) / 1e6 + guestOffset;
   };
@@ -306,10 +306,48 @@ export function parseSerial(lines: SerialLine[]): {
   };
 }
 
+/** `systemctl show` output (one block of Key=value lines per unit, blocks separated by "") by unit Id. */
+export function unitProperties(show: string[]): Record<string, Record<string, string>> {
+  const units: Record<string, Record<string, string>> = {};
+  let block: Record<string, string> = {};
+  for (const l of [...show, ""]) {
+    if (l === "") {
+      if (block.Id) units[block.Id] = block;
+      block = {};
+      continue;
+    }
+    const eq = l.indexOf("=");
+    if (eq > 0) block[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  return units;
+}
+
 /** A sparse copy of a disk to boot with `persistent: true` (second-boot tests). */
 export function copyDisk(src: string, dst: string): string {
   execFileSync("cp", ["--sparse=always", src, dst]);
   return dst;
+}
+
+/**
+ * Writes a file into the ext4 root (partition 1 at 1 MiB, as build-image.sh lays it out) of a
+ * disk that is not running, with e2fsprogs' debugfs: no mount, no loop device. Drift injected
+ * between two boots of the same disk. The file is created (mode 0644, root-owned); an existing one
+ * is left as it is and this throws.
+ */
+export function writeFileIntoDisk(disk: string, guestPath: string, content: string): void {
+  const dir = mkdtempSync(join(tmpdir(), "gce-firstboot-vm-file-"));
+  const local = join(dir, "file");
+  writeFileSync(local, content, { mode: 0o644 });
+  let out: string;
+  try {
+    out = execFileSync("debugfs", ["-w", "-R", `write ${local} ${guestPath}`, `${disk}?offset=1048576`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!/Allocated inode/.test(out)) throw new Error(`debugfs could not write ${guestPath} into ${disk}: ${out.trim()}`);
 }
 
 // ---- CLI ------------------------------------------------------------------------------------

@@ -75,24 +75,26 @@ EOF
 fi
 
 # --- seal -----------------------------------------------------------------------------------
-# >>> SEAL HOOK (issue 11 item 4): replace this block with
-#     chroot "$ROOT" gce-firstboot seal --root / --yes     (or: gce-firstboot seal --root "$ROOT")
-# once seal exists. Until then, the minimal clean-up the requirements ask for:
-seal_root() {
+# With our package: its own `seal`, run the way docs/image-builders.md tells image builders to
+# (an mmdebstrap customize hook): chrooted, the packaged binary, `/` being the image's root, hence
+# --yes. That exercises the artefact users install, not this checkout's dist/.
+# Without it (baseline): the same clean-up by hand, as a builder without the agent would.
+if [ -n "$DEB_PATH" ]; then
+  chroot "$ROOT" /usr/bin/gce-firstboot seal --yes --history | sed 's/^/build-image: seal: /' >&2
+else
   rm -f "$ROOT"/etc/ssh/ssh_host_*
   rm -f "$ROOT/etc/udev/rules.d/70-persistent-net.rules"
   rm -rf "$ROOT"/var/lib/dhcp/* "$ROOT"/var/lib/systemd/network/* 2>/dev/null || true
   : > "$ROOT/etc/machine-id"
   [ -L "$ROOT/var/lib/dbus/machine-id" ] || rm -f "$ROOT/var/lib/dbus/machine-id"
   echo localhost > "$ROOT/etc/hostname"
-}
-seal_root
-# <<< SEAL HOOK
+fi
 
 # --- test-only unit: wait for boot, dump facts to the serial console, power off -------------
 if [ "${GCE_FIRSTBOOT_VM_TEST_UNIT:-1}" = 1 ]; then
   install -D -m 0755 "$HERE/guest/vm-test-report" "$ROOT/usr/local/sbin/vm-test-report"
   mkdir -p "$ROOT/usr/local/lib/vm-test/checks.d"
+  [ -z "$DEB_PATH" ] || install -m 0755 "$HERE/guest/checks.d/agent-check.sh" "$ROOT/usr/local/lib/vm-test/checks.d/"
   cat > "$ROOT/etc/systemd/system/vm-test-report.service" <<'EOF'
 [Unit]
 Description=VM test only: report boot facts on ttyS0 and power off

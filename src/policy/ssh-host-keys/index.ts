@@ -1,7 +1,7 @@
 import { MetadataUnreachableError } from '../../metadata/errors.js';
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { judgeKeys, usableUuid, type KeyRecord, type MachineNow, type Verdict } from './identity.js';
-import { generateKey, hostKeyFiles, installKey, keyPath, readKeyFiles, type KeyFile } from './key-files.js';
+import { generateKey, hostKeyFiles, installKey, keyPath, readKeyFiles, SCRATCH_NAME, scratchLeftovers, SSH_DIR, type KeyFile } from './key-files.js';
 import { publishKeys } from './publish.js';
 
 const ID = 'ssh-host-keys';
@@ -21,6 +21,8 @@ interface Observed {
   keys: KeyFile[];
   record: KeyRecord | undefined;
   verdict: Verdict;
+  /** Scratch directories of a killed run (its ssh-keygen may have outlived it). */
+  leftovers: string[];
 }
 
 async function instanceIdIfReachable(ctx: ModuleContext): Promise<{ instanceId?: string; reachable: boolean }> {
@@ -49,7 +51,7 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const keys = await readKeyFiles(ctx.host);
   const record = ctx.state.get<KeyRecord>(RECORD);
   const verdict = judgeKeys(Object.fromEntries(keys.map((key) => [key.name, key.fingerprint])), record, want.machine);
-  return { keys, record, verdict };
+  return { keys, record, verdict, leftovers: await scratchLeftovers(ctx.host) };
 }
 
 function describe(machine: MachineNow): string {
@@ -58,8 +60,9 @@ function describe(machine: MachineNow): string {
 
 function diff(want: Desired, have: Observed): Finding[] {
   const finding = (key: string, expected: string, actual: string, extra: Partial<Finding> = {}): Finding => ({ module: ID, key, expected, actual, ...extra });
-  if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.reason)];
-  const findings: Finding[] = [];
+  const leftovers = have.leftovers.map((name) => finding(keyPath(name), 'absent', 'left by an interrupted run'));
+  if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.reason), ...leftovers];
+  const findings: Finding[] = [...leftovers];
   const present = new Set(have.keys.map((key) => key.type));
   for (const type of want.types) {
     if (!present.has(type)) findings.push(finding(keyPath(`ssh_host_${type}_key`), 'present', '(absent)'));
@@ -90,12 +93,17 @@ function diff(want: Desired, have: Observed): Finding[] {
 
 /** Generates the given types in parallel (RSA takes seconds under emulation), then installs them. */
 async function makeKeys(ctx: ModuleContext, types: readonly string[], replaceAll: boolean): Promise<string[]> {
-  const temps = await Promise.all(types.map((type) => generateKey(ctx.host, type)));
-  if (replaceAll) {
-    for (const name of await hostKeyFiles(ctx.host)) await ctx.host.remove(keyPath(name), { backup: false });
-  }
+  const scratch = await ctx.host.scratchDir(SSH_DIR, SCRATCH_NAME);
   const names = types.map((type) => `ssh_host_${type}_key`);
-  for (const [index, temp] of temps.entries()) await installKey(ctx.host, temp, names[index]!);
+  try {
+    const generated = await Promise.all(types.map((type) => generateKey(ctx.host, scratch, type)));
+    if (replaceAll) {
+      for (const name of await hostKeyFiles(ctx.host)) await ctx.host.remove(keyPath(name), { backup: false });
+    }
+    for (const [index, file] of generated.entries()) await installKey(ctx.host, file, names[index]!);
+  } finally {
+    await ctx.host.discard(scratch);
+  }
   if (ctx.host.live && ctx.host.root === '/' && (await ctx.host.hasCommand('restorecon'))) {
     await ctx.host.run('restorecon', ['-FR', keyPath('')]);
   }
@@ -125,6 +133,9 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     await printFingerprints(ctx, keys);
     const action = before.verdict.replace ? `made new (${before.verdict.reason})` : 'generated (was missing)';
     for (const name of names) changes.push({ module: ID, key: keyPath(name), action, path: keyPath(name) });
+  }
+  for (const name of before.leftovers) {
+    if (await ctx.host.discard(keyPath(name))) changes.push({ module: ID, key: keyPath(name), action: 'removed (left by an interrupted run)' });
   }
   for (const finding of findings.filter((f) => f.key.startsWith('mode '))) {
     const path = finding.key.slice('mode '.length);

@@ -23,6 +23,14 @@ export function keyPath(name: string): string {
   return `${SSH_DIR}/${name}`;
 }
 
+/** Host.scratchDir's name for the directory new keys are made in. */
+export const SCRATCH_NAME = 'ssh_host_keys';
+
+/** Scratch directories a killed run left in /etc/ssh (names only). */
+export async function scratchLeftovers(host: Host): Promise<string[]> {
+  return (await host.readDir(SSH_DIR)).filter((name) => name.startsWith(`.${SCRATCH_NAME}.gce-firstboot-`));
+}
+
 /** Every file the seed's `rm /etc/ssh/ssh_host_*_key*` would remove. */
 export async function hostKeyFiles(host: Host): Promise<string[]> {
   return (await host.readDir(SSH_DIR)).filter((name) => HOST_KEY_FILE.test(name));
@@ -57,29 +65,26 @@ export async function readKeyFiles(host: Host): Promise<KeyFile[]> {
 }
 
 /**
- * Makes a key with the real ssh-keygen under a hidden temp name in /etc/ssh (same filesystem, so
- * the later rename is atomic). ssh-keygen creates the private file 0600 itself; that is checked,
- * never assumed. Returns the temp name.
+ * Makes a key with the real ssh-keygen in `scratch` (a Host.scratchDir in /etc/ssh: the same
+ * filesystem, so the later rename is atomic). ssh-keygen creates the private file 0600 itself;
+ * that is checked, never assumed. Returns the key's path.
  */
-export async function generateKey(host: Host, type: string): Promise<string> {
-  const temp = `.ssh_host_${type}_key.gce-firstboot-new`;
-  await host.remove(keyPath(temp), { backup: false });
-  await host.remove(`${keyPath(temp)}.pub`, { backup: false });
-  const result = await host.run('ssh-keygen', ['-q', '-N', '', '-t', type, '-f', host.resolve(keyPath(temp)), '-C', ''], { timeoutMs: 300_000 });
+export async function generateKey(host: Host, scratch: string, type: string): Promise<string> {
+  const file = `${scratch}/ssh_host_${type}_key`;
+  const result = await host.run('ssh-keygen', ['-q', '-N', '', '-t', type, '-f', host.resolve(file), '-C', ''], { timeoutMs: 300_000 });
   if (result.exitCode !== 0) throw new Error(`ssh-keygen -t ${type} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
-  const privateMode = ((await host.lstat(keyPath(temp)))?.mode ?? 0o777) & 0o777;
+  const privateMode = ((await host.lstat(file))?.mode ?? 0o777) & 0o777;
   if (privateMode & 0o077) {
-    await host.remove(keyPath(temp), { backup: false });
     throw new Error(`ssh-keygen made a ${type} private key readable by others (mode ${privateMode.toString(8)}); removed`);
   }
-  await host.chmod(`${keyPath(temp)}.pub`, 0o644);
-  return temp;
+  await host.chmod(`${file}.pub`, 0o644);
+  return file;
 }
 
 /** Moves a generated key (public first, then private) into place under its final name. */
-export async function installKey(host: Host, temp: string, name: string): Promise<void> {
-  await host.rename(`${keyPath(temp)}.pub`, `${keyPath(name)}.pub`);
-  await host.rename(keyPath(temp), keyPath(name));
+export async function installKey(host: Host, generated: string, name: string): Promise<void> {
+  await host.rename(`${generated}.pub`, `${keyPath(name)}.pub`);
+  await host.rename(generated, keyPath(name));
 }
 
 /** The public key as guest agents publish it: algorithm (ssh-ed25519) and base64 blob. */

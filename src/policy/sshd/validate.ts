@@ -33,11 +33,10 @@ function rewritePaths(host: Host, text: string, target: Target, tempDir: string)
  * the state directory, never on the live files. Returns the parser's complaint, or undefined.
  */
 export async function validateConfig(host: Host, target: Target, overrides: ReadonlyMap<string, string>): Promise<string | undefined> {
-  const tempDir = path.posix.join(host.stateDir, 'tmp', `${target.side}-check`);
-  const written: string[] = [];
+  // A fresh directory per run: an ssh-keygen a killed run left would otherwise re-create our throwaway key.
+  const tempDir = await host.scratchDir(path.posix.join(host.stateDir, 'tmp'), `${target.side}-check`);
   const write = async (guestPath: string, text: string): Promise<void> => {
     await host.writeText(guestPath, text, { mode: 0o600 });
-    written.push(guestPath);
   };
   const read = async (guestPath: string): Promise<string | undefined> => overrides.get(guestPath) ?? (await host.readText(guestPath));
   try {
@@ -48,14 +47,14 @@ export async function validateConfig(host: Host, target: Target, overrides: Read
       const text = await read(file);
       if (text !== undefined) await write(`${tempDir}/d/${path.posix.basename(file)}`, rewritePaths(host, text, target, tempDir));
     }
-    const result = target.side === 'server' ? await runSshdTest(host, tempDir, written) : await host.run('ssh', ['-G', '-F', host.resolve(`${tempDir}/main`), 'gce-firstboot-check']);
+    const result = target.side === 'server' ? await runSshdTest(host, tempDir) : await host.run('ssh', ['-G', '-F', host.resolve(`${tempDir}/main`), 'gce-firstboot-check']);
     const lines = result.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
     if (result.exitCode === 0 || lines.some((line) => PRIVSEP_MISSING.test(line))) return undefined;
     const complaints = lines
       .map((line) => line.replaceAll(host.resolve(`${tempDir}/d`), target.dropInDir).replaceAll(host.resolve(`${tempDir}/main`), target.main));
     return complaints.join('; ') || `exit ${result.exitCode}`;
   } finally {
-    for (const file of written) await host.remove(file, { backup: false });
+    await host.discard(tempDir);
   }
 }
 
@@ -67,7 +66,7 @@ const ROOT_HOST_KEYS = ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ecds
  * and each process spawned costs under emulation), else, or when sshd cannot load it, a
  * throwaway one.
  */
-async function runSshdTest(host: Host, tempDir: string, written: string[]): Promise<{ exitCode: number; stderr: string }> {
+async function runSshdTest(host: Host, tempDir: string): Promise<{ exitCode: number; stderr: string }> {
   const sshdTest = (hostKey: string) => host.run('sshd', ['-t', '-f', host.resolve(`${tempDir}/main`), '-o', `HostKey=${host.resolve(hostKey)}`]);
   for (const candidate of ROOT_HOST_KEYS) {
     if (!(await host.lstat(candidate))?.isFile()) continue;
@@ -76,11 +75,7 @@ async function runSshdTest(host: Host, tempDir: string, written: string[]): Prom
     break;
   }
   const hostKey = `${tempDir}/hostkey`;
-  await host.remove(hostKey, { backup: false });
-  await host.remove(`${hostKey}.pub`, { backup: false });
-  await host.mkdirp(tempDir, 0o700);
   const keygen = await host.run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', host.resolve(hostKey), '-C', '']);
-  written.push(hostKey, `${hostKey}.pub`);
   if (keygen.exitCode !== 0) throw new Error(`ssh-keygen for the sshd -t check failed: ${keygen.stderr.trim()}`);
   return sshdTest(hostKey);
 }

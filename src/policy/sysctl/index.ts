@@ -23,7 +23,18 @@ async function desired(ctx: ModuleContext): Promise<Desired> {
   for (const [key, value] of overrides) {
     if (!PUBLISHED_KEYS.includes(key) && !skipped.has(key)) rules.push({ key, value, floor: false, source: 'config' });
   }
-  return { rules };
+  return { rules: forwardingFirst(rules) };
+}
+
+const FORWARDING = /(^net\.ipv4\.ip_forward|\.forwarding)$/;
+
+/**
+ * Forwarding switches go first, at runtime and in our file: when one changes, the kernel resets
+ * accept_redirects (and IPv6's router settings) of every interface to match, which would undo
+ * what was written before it.
+ */
+function forwardingFirst(rules: Rule[]): Rule[] {
+  return [...rules.filter((rule) => FORWARDING.test(rule.key)), ...rules.filter((rule) => !FORWARDING.test(rule.key))];
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
@@ -99,11 +110,17 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     changes.push({ module: 'sysctl', key: OWN_FILE, action: `wrote ${lines.length} settings`, path: OWN_FILE });
   }
   const planned = new Map(lines);
+  let forwardingWritten = false;
   for (const rule of want.rules) {
     const value = planned.get(rule.key) ?? rule.value;
-    if (!findings.some((f) => f.key === rule.key)) continue;
+    const drifted = findings.some((f) => f.key === rule.key);
+    // A forwarding switch just written may have reset this key since it was observed.
+    const current = forwardingWritten && !drifted && ctx.host.live ? await ctx.host.readSysctl(rule.key).catch(() => undefined) : undefined;
+    const reset = current !== undefined && current !== value;
+    if (!drifted && !reset) continue;
     try {
       await ctx.host.writeSysctl(rule.key, value);
+      if (FORWARDING.test(rule.key)) forwardingWritten = true;
       changes.push({ module: 'sysctl', key: rule.key, action: `set to ${value} at runtime` });
     } catch (error) {
       ctx.log.warn(`sysctl: cannot set ${rule.key} = ${value}: ${(error as Error).message}`);

@@ -51,11 +51,11 @@ describe('sysctl module on a sandbox root (no --live)', () => {
     const applied = await run('apply', root);
     expect(applied.exitCode, applied.stderr).toBe(0);
     expect(ownFile(root).startsWith('# /etc/sysctl.d/60-gce-firstboot.conf\n# Written by gce-firstboot')).toBe(true);
-    expect(settings(root)).toEqual(
-      PUBLISHED_SYSCTLS.filter(([key]) => !['kernel.kptr_restrict', 'kernel.yama.ptrace_scope', 'kernel.perf_event_paranoid'].includes(key)).map(
-        ([key, value]) => `${key} = ${value}`,
-      ),
+    // In the published order, except that ip_forward comes first (changing it resets accept_redirects).
+    const expected = PUBLISHED_SYSCTLS.filter(([key]) => !['kernel.kptr_restrict', 'kernel.yama.ptrace_scope', 'kernel.perf_event_paranoid'].includes(key)).map(
+      ([key, value]) => `${key} = ${value}`,
     );
+    expect(settings(root)).toEqual(['net.ipv4.ip_forward = 0', ...expected.filter((line) => line !== 'net.ipv4.ip_forward = 0')]);
     const written = ownFile(root);
     expect((await run('check', root)).exitCode).toBe(0);
     const again = await run('apply', root);
