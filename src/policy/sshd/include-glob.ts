@@ -1,7 +1,8 @@
 /**
- * glob(3)'s reading of one path part, as sshd/ssh expand an Include: `*`, `?`, `[...]` (with `!`
- * or `^` negation and ranges). A range written backwards (`[z-a]`) matches nothing, an unclosed
- * `[` is a literal, and a leading dot is never matched by a wildcard.
+ * glob(3)'s reading of one path part, as sshd/ssh expand an Include (OpenSSH's own BSD glob):
+ * `*`, `?`, `[...]` with `!` negation (`^` is a plain member) and ranges. A range written
+ * backwards (`[z-a]`) matches nothing, an unclosed `[` is a literal, and a leading dot is never
+ * matched by a wildcard. Checked against ssh's own Include in include-glob.test.ts.
  */
 export function includeGlobMatcher(pattern: string): (name: string) => boolean {
   let source = '';
@@ -32,7 +33,7 @@ function escapeChar(char: string): string {
 /** `[...]` starting at `start`: a regex class (never an invalid one), or undefined when unclosed. */
 function bracketClass(pattern: string, start: number): { source: string; end: number } | undefined {
   let i = start + 1;
-  const negate = pattern[i] === '!' || pattern[i] === '^';
+  const negate = pattern[i] === '!';
   if (negate) i++;
   const members: string[] = [];
   // A ']' right after the opening (or the negation) is a member, as in glob(3).
