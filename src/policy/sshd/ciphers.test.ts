@@ -175,8 +175,10 @@ describe('the running system\'s effective client ciphers (ssh -G), in a mount na
   it('an admin put Ciphers aes128-cbc,3des-cbc in /etc/ssh/ssh_config: check reports the weak ones as drift', async () => {
     const etcSsh = path.join(sandboxRoot('debian-12'), 'etc/ssh');
     const main = path.join(etcSsh, 'ssh_config');
-    writeFileSync(main, `Ciphers aes128-ctr,aes128-cbc,3des-cbc\n${readFileSync(main, 'utf8')}`);
+    const sentinels = tempDir('gfb-sentinels-');
+    writeFileSync(main, `Ciphers aes128-ctr,aes128-cbc,3des-cbc\n${readFileSync(main, 'utf8')}Match exec "touch ${sentinels}/exec"\n  ForwardX11 no\n`);
     const checked = await checkRunningSystem(etcSsh);
+    expect(readdirSync(sentinels)).toEqual([]);
     const finding = reportOf(checked).modules[0]!.findings.find((f) => f.key === 'ssh -G ciphers');
     expect(finding).toMatchObject({ actual: 'aes128-cbc,3des-cbc', expected: 'no CBC, 3DES, RC4 or arcfour cipher' });
     expect(finding!.severity ?? 'drift').toBe('drift');

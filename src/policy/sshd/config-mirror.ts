@@ -37,6 +37,14 @@ export function isMatchExec(raw: string): boolean {
  * `sshd -t` runs none of AuthorizedKeysCommand, AuthorizedPrincipalsCommand, ForceCommand).
  */
 export async function mirrorConfig(host: Host, target: Target, overrides: ReadonlyMap<string, string>, tempDir: string): Promise<ConfigMirror> {
+  const { mirror, texts } = await planMirror(host, target, overrides, tempDir);
+  for (const [copy, text] of texts) await host.writeText(copy, text, { mode: 0o600 });
+  return mirror;
+}
+
+/** The copies mirrorConfig would write (guest path → text), read but not yet written. */
+export async function planMirror(host: Host, target: Target, overrides: ReadonlyMap<string, string>, tempDir: string): Promise<{ mirror: ConfigMirror; texts: Map<string, string> }> {
+  const texts = new Map<string, string>();
   const copies = new Map<string, string>();
   const execNotRun: string[] = [];
   const copyOf = (guestPath: string): string => {
@@ -73,14 +81,17 @@ export async function mirrorConfig(host: Host, target: Target, overrides: Readon
         lines.push(`HostKey ${quoted(host.resolve(includePath(includeTokens(directive.value)[0] ?? '', '/etc/ssh')))}`);
       } else lines.push(raw);
     }
-    await host.writeText(copyOf(file), lines.join('\n'), { mode: 0o600 });
+    texts.set(copyOf(file), lines.join('\n'));
   }
   // Longest first: f/12 before f/1.
   const hostPaths = [...copies].map(([guest, copy]) => [host.resolve(copy), guest] as const).sort(([a], [b]) => b.length - a.length);
   return {
-    main: host.resolve(copyOf(target.main)),
-    execNotRun,
-    toGuest: (message) => hostPaths.reduce((text, [copy, guest]) => text.replaceAll(copy, guest), message),
+    mirror: {
+      main: host.resolve(copyOf(target.main)),
+      execNotRun,
+      toGuest: (message) => hostPaths.reduce((text, [copy, guest]) => text.replaceAll(copy, guest), message),
+    },
+    texts,
   };
 }
 
