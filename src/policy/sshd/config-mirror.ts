@@ -20,10 +20,12 @@ const NO_EXEC_USER = 'gce-firstboot-exec-not-run';
 /**
  * ssh evaluates `Match exec` (also negated, also with `=`, also behind `final`) while it parses,
  * `ssh -G` included. Read the line the way its tokenizer could: the first word, quotes and
- * backslashes dropped, is Match, and "exec" appears anywhere after it.
+ * backslashes dropped, leading blanks and `=` skipped, is Match, and "exec" appears anywhere
+ * after it.
  */
 export function isMatchExec(raw: string): boolean {
-  const bare = raw.replace(/["'\\]/g, '').trim();
+  // ssh skips blanks and '=' before the keyword too (`=Match exec …` runs).
+  const bare = raw.replace(/["'\\]/g, '').replace(/^[\s=]+/, '');
   const keyword = /^([^\s=]*)/.exec(bare)![1]!.toLowerCase();
   return keyword === 'match' && /exec/i.test(bare.slice(keyword.length));
 }

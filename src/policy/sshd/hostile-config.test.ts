@@ -27,6 +27,8 @@ function matchExecLines(sentinels: string, tag: string): string[] {
     `mAtCh ExEc "touch ${sentinels}/${tag}-case"`,
     `Match exec=/usr/bin/touch\\ ${sentinels}/${tag}-equals`,
     `Match localuser root exec "touch ${sentinels}/${tag}-localuser"`,
+    `=Match exec "touch ${sentinels}/${tag}-leading-equals"`,
+    ` = "Ma"tch\texec\t"touch ${sentinels}/${tag}-quoted-keyword"`,
     `  ProxyJump gfb-jump`,
     `  ProxyCommand touch ${sentinels}/${tag}-proxy-in-match`,
   ];
