@@ -157,6 +157,9 @@ describe('never weaker than the distribution: ciphers (issue 19)', () => {
       ['/etc/crypto-policies/back-ends/opensshserver.config Ciphers', 'aes256-cbc,aes128-cbc'],
     ]);
     expect(policyFindings[0]!.cause).toContain('crypto policy LEGACY');
+    // Only the sides the module manages: with the client off, the server back-end alone.
+    const serverOnly = await run('check', root, '--config', config('[sshd]\nclient = false\n'));
+    expect(reportOf(serverOnly).modules[0]!.findings.filter((f) => f.key.startsWith('/etc/crypto-policies/')).map((f) => f.key)).toEqual(['/etc/crypto-policies/back-ends/opensshserver.config Ciphers']);
     const applied = await run('apply', root);
     expect(applied.exitCode).toBe(1);
     expect(readFileSync(path.join(root, CLIENT_DROP_IN), 'utf8')).not.toMatch(CRYPTO_KEYWORDS);

@@ -27,8 +27,9 @@ export async function readCryptoPolicy(host: Host): Promise<CryptoPolicy | undef
 }
 
 /** Where the policy allows ciphers weaker than the seeds' intent: drift we leave to the admin's `update-crypto-policies`. */
-export function cryptoPolicyFindings(module: string, policy: CryptoPolicy): Finding[] {
-  return policy.backEnds.flatMap(({ file, ciphers }) => {
+export function cryptoPolicyFindings(module: string, policy: CryptoPolicy, sides: readonly ('client' | 'server')[]): Finding[] {
+  return policy.backEnds.flatMap(({ side, file, ciphers }) => {
+    if (!sides.includes(side)) return [];
     const weak = (ciphers ?? []).filter(isWeakCipher);
     if (!weak.length) return [];
     return [{

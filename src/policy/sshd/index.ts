@@ -135,7 +135,7 @@ function diff(want: Desired, have: Observed): Finding[] {
       });
     }
   }
-  if (want.cryptoPolicy) findings.push(...cryptoPolicyFindings(ID, want.cryptoPolicy));
+  if (want.cryptoPolicy) findings.push(...cryptoPolicyFindings(ID, want.cryptoPolicy, want.targets.map((target) => target.side)));
   if (want.ciphersLeftToPolicy.length) {
     findings.push({
       module: ID,
