@@ -47,7 +47,10 @@ describe('a hostile image: nothing in its ssh configuration runs on the build ho
       const root = sandboxRoot(openssh.startsWith('host') ? 'debian-12' : 'debian-13');
       const sentinels = tempDir('gfb-sentinels-');
       const main = path.join(root, 'etc/ssh/ssh_config');
-      writeFileSync(main, [...clientCommands(sentinels, 'main'), readFileSync(main, 'utf8'), 'Include extra/*.conf', ...matchExecLines(sentinels, 'main')].join('\n'));
+      writeFileSync(main, [...clientCommands(sentinels, 'main'), readFileSync(main, 'utf8'), 'Include extra/*.conf ~/.ssh/evil.conf', ...matchExecLines(sentinels, 'main')].join('\n'));
+      // `~` is root's home inside the image, never the build host's.
+      mkdirSync(path.join(root, 'root/.ssh'), { recursive: true });
+      writeFileSync(path.join(root, 'root/.ssh/evil.conf'), matchExecLines(sentinels, 'home').join('\n'));
       mkdirSync(path.join(root, 'etc/ssh/ssh_config.d'), { recursive: true });
       writeFileSync(path.join(root, 'etc/ssh/ssh_config.d/20-image.conf'), [...clientCommands(sentinels, 'dropin'), ...matchExecLines(sentinels, 'dropin')].join('\n'));
       mkdirSync(path.join(root, 'etc/ssh/extra'), { recursive: true });
@@ -61,6 +64,7 @@ describe('a hostile image: nothing in its ssh configuration runs on the build ho
       // Each Match exec line is named once: parsed, not run.
       expect(applied.stderr).toContain('without running the Match exec at /etc/ssh/ssh_config.d/20-image.conf:6');
       expect(applied.stderr).toContain('without running the Match exec at /etc/ssh/extra/a.conf:7');
+      expect(applied.stderr).toContain('without running the Match exec at /root/.ssh/evil.conf:1');
       expect((await runCli(['check', '--root', root, '--stage', 'early', '--only', 'sshd'], { env })).exitCode).toBe(0);
       expect(readdirSync(sentinels)).toEqual([]);
     }, 120_000);
@@ -78,27 +82,30 @@ describe('a hostile image: nothing in its ssh configuration runs on the build ho
     expect(existsSync(path.join(root, 'etc/ssh/ssh_config.d/10-gce-firstboot.conf'))).toBe(false);
   });
 
-  it('sshd_config with AuthorizedKeysCommand, AuthorizedPrincipalsCommand, ForceCommand and Subsystem: sshd -t runs none of them', async () => {
-    const root = sandboxRoot('debian-12');
-    const sentinels = tempDir('gfb-sentinels-');
-    mkdirSync(path.join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
-    writeFileSync(
-      path.join(root, 'etc/ssh/sshd_config.d/20-image.conf'),
-      [
-        `AuthorizedKeysCommand /usr/bin/touch ${sentinels}/akc`,
-        'AuthorizedKeysCommandUser nobody',
-        `AuthorizedPrincipalsCommand /usr/bin/touch ${sentinels}/apc`,
-        'AuthorizedPrincipalsCommandUser nobody',
-        `ForceCommand touch ${sentinels}/force`,
-        `Subsystem gfb /usr/bin/touch ${sentinels}/subsystem`,
-        'Match User bob',
-        `  ForceCommand touch ${sentinels}/force-match`,
-      ].join('\n'),
-    );
-    const applied = await runCli(['apply', '--root', root, '--stage', 'early', '--only', 'sshd', '--json']);
-    expect(applied.exitCode, applied.stderr).toBe(0);
-    expect(readdirSync(sentinels)).toEqual([]);
-  });
+  for (const openssh of ['host OpenSSH 9.2', 'Debian 13 OpenSSH 10'] as const) {
+    it(`sshd_config with AuthorizedKeysCommand, AuthorizedPrincipalsCommand, ForceCommand and Subsystem: sshd -t runs none of them (${openssh})`, async () => {
+      const root = sandboxRoot(openssh.startsWith('host') ? 'debian-12' : 'debian-13');
+      const env = openssh.startsWith('host') ? {} : { PATH: `${trixieBin}:${process.env.PATH}` };
+      const sentinels = tempDir('gfb-sentinels-');
+      mkdirSync(path.join(root, 'etc/ssh/sshd_config.d'), { recursive: true });
+      writeFileSync(
+        path.join(root, 'etc/ssh/sshd_config.d/20-image.conf'),
+        [
+          `AuthorizedKeysCommand /usr/bin/touch ${sentinels}/akc`,
+          'AuthorizedKeysCommandUser nobody',
+          `AuthorizedPrincipalsCommand /usr/bin/touch ${sentinels}/apc`,
+          'AuthorizedPrincipalsCommandUser nobody',
+          `ForceCommand touch ${sentinels}/force`,
+          `Subsystem gfb /usr/bin/touch ${sentinels}/subsystem`,
+          'Match User bob',
+          `  ForceCommand touch ${sentinels}/force-match`,
+        ].join('\n'),
+      );
+      const applied = await runCli(['apply', '--root', root, '--stage', 'early', '--only', 'sshd', '--json'], { env });
+      expect(applied.exitCode, applied.stderr).toBe(0);
+      expect(readdirSync(sentinels)).toEqual([]);
+    });
+  }
 
   it('an Include glob with a backwards range ([z-a]) matches nothing instead of crashing the module', async () => {
     const root = sandboxRoot('debian-12');
