@@ -11,9 +11,11 @@ packages=(openssh-server openssh-client openssh-sftp-server libc6 libssl3t64 lib
   libselinux1 libpcre2-8-0 libwrap0 libnsl2 libtirpc3t64 zlib1g libedit2 libbsd0 libmd0 libfido2-1
   libcbor0.10 libudev1 libtinfo6 libsqlite3-0 libzstd1)
 if [ ! -f "$cache/.done" ]; then
-  rm -rf "$cache" && mkdir -p "$cache/root" "$cache/bin"
+  # Built beside the cache and renamed into place: two test files starting at once both succeed.
+  build=$cache.build.$$
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
+  trap 'rm -rf "$work" "$build"' EXIT
+  mkdir -p "$build/root" "$build/bin"
   mkdir -p "$work"/{lists/partial,archives/partial,parts,prefs} "$work/debs"
   echo 'deb http://deb.debian.org/debian trixie main' >"$work/sources.list"
   touch "$work/status"
@@ -33,14 +35,15 @@ CONF
   export APT_CONFIG=$work/apt.conf
   apt-get update -qq >/dev/null
   (cd "$work/debs" && apt-get download -q "${packages[@]}" >/dev/null)
-  for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$cache/root"; done
+  for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$build/root"; done
   for tool in usr/sbin/sshd usr/bin/ssh usr/bin/ssh-keygen; do
-    cat >"$cache/bin/$(basename "$tool")" <<WRAP
+    cat >"$build/bin/$(basename "$tool")" <<WRAP
 #!/bin/sh
 exec "$cache/root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$cache/root/usr/lib/x86_64-linux-gnu" "$cache/root/$tool" "\$@"
 WRAP
-    chmod 755 "$cache/bin/$(basename "$tool")"
+    chmod 755 "$build/bin/$(basename "$tool")"
   done
-  touch "$cache/.done"
+  touch "$build/.done"
+  if [ ! -f "$cache/.done" ]; then rm -rf "$cache" && mv -T "$build" "$cache"; fi
 fi
 echo "$cache"
