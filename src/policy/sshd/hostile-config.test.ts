@@ -70,6 +70,17 @@ describe('a hostile image: nothing in its ssh configuration runs on the build ho
     }, 120_000);
   }
 
+  // A real `ssh` with this file runs the jump host's ProxyCommand (checked by hand); ssh -G does not.
+  it('ProxyJump to a host whose own ProxyCommand would leave a sentinel: validation never connects through it', async () => {
+    const root = sandboxRoot('debian-12');
+    const sentinels = tempDir('gfb-sentinels-');
+    mkdirSync(path.join(root, 'etc/ssh/ssh_config.d'), { recursive: true });
+    writeFileSync(path.join(root, 'etc/ssh/ssh_config.d/20-image.conf'), `Host gfb-jump\n  ProxyCommand touch ${sentinels}/jump\nHost *\n  ProxyJump gfb-jump\n`);
+    const applied = await runCli(['apply', '--root', root, '--stage', 'early', '--only', 'sshd', '--json']);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(readdirSync(sentinels)).toEqual([]);
+  });
+
   it('a bad line inside a Match exec block is still caught, named with its file and line, and nothing is run or written', async () => {
     const root = sandboxRoot('debian-12');
     const sentinels = tempDir('gfb-sentinels-');
