@@ -16,7 +16,9 @@ Makes a custom Compute Engine image come up right on every VM, and keeps it ther
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 
-gce-firstboot <command> --help shows a command's options. --version prints the version.
+gce-firstboot <command> --help shows a command's options and exit codes. --version prints the
+version. Exit codes: 0 success, 1 drift or a failed rule, 2 usage or config error, 3 metadata
+server unreachable, 4 failure.
 `;
 }
 
