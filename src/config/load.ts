@@ -30,8 +30,15 @@ function fail(file: string, where: string, reason: string): never {
  */
 const RESERVED = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
-function refuseReservedNames(text: string, file: string): void {
+/** Far beyond any real config; the ini parser takes minutes and gigabytes on a 50 MB line. */
+const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_LINE = 4096;
+
+/** What is refused before the ini parser sees the text: sizes, and names that reach a prototype. */
+function checkLines(text: string, file: string): void {
+  if (text.length > MAX_FILE_BYTES) fail(file, 'file', `is ${text.length} characters long; a config file holds at most ${MAX_FILE_BYTES}`);
   for (const [index, line] of text.split(/\r?\n/).entries()) {
+    if (line.length > MAX_LINE) fail(file, `line ${index + 1}`, `is ${line.length} characters long (at most ${MAX_LINE}): "${shown(line)}"`);
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith(';') || trimmed.startsWith('#')) continue;
     const section = /^\[(.*)\]$/.exec(trimmed)?.[1];
@@ -50,7 +57,7 @@ export function parseConfig(text: string | undefined, file: string, modules: rea
   let raw: Record<string, unknown> = {};
   if (text !== undefined) {
     if (text.includes('\0')) fail(file, 'file', 'contains NUL bytes; not a text config');
-    refuseReservedNames(text, file);
+    checkLines(text, file);
     try {
       raw = parse(text) as Record<string, unknown>;
     } catch (error) {

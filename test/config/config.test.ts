@@ -84,14 +84,24 @@ describe('config', () => {
     expect(Object.getPrototypeOf(config.modules.sysctl!.extraOptions)).toBeNull();
   });
 
-  it('a 50 MB value is named, not echoed: the error line is short', async () => {
+  it('a 50 MB config file is refused by its size, and its start is quoted cut', async () => {
     const file = path.join(tempDir(), 'huge.conf');
     writeFileSync(file, `[core]\nmode = ${'A'.repeat(50 * 1024 * 1024)}\n`);
     const result = await runCli(['check', '--root', sandboxRoot(), '--config', file]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr.length).toBeLessThan(600);
-    expect(result.stderr).toMatch(/\[core\] mode: expected one of report, enforce, got "A{80}… \(52428800 characters\)"/);
+    expect(result.stderr).toContain('huge.conf: file: is 52428815 characters long; a config file holds at most 1048576');
+  });
+
+  it('a 100 kB line is refused with its start quoted, cut at 80 characters', () => {
+    const text = `[core]\nmode = ${'A'.repeat(100_000)}\n`;
+    expect(() => parseConfig(text, 'x.conf', ALL_MODULES)).toThrow(/^x\.conf: line 2: is 100007 characters long \(at most 4096\): "mode = A{73}… \(100007 characters\)"$/);
+  });
+
+  it('a long bad value is quoted cut at 80 characters with its length', () => {
+    const text = `[core]\nmode = ${'B'.repeat(3000)}\n`;
+    expect(() => parseConfig(text, 'x.conf', ALL_MODULES)).toThrow(/\[core\] mode: expected one of report, enforce, got "B{80}… \(3000 characters\)"$/);
   });
 
   it('a value with terminal escapes is shown escaped in the error', () => {
