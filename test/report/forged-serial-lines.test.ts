@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/sandbox.js';
+import { startEmulator } from '../helpers/emulator.js';
+import { sandboxRoot, tempDir } from '../helpers/sandbox.js';
 import { summarize, type ModuleResult, type Report } from '../../src/report/model.js';
 import { serialLines } from '../../src/report/serial-protocol.js';
 
@@ -44,6 +45,21 @@ describe('report parse believes only the agent', () => {
     const output = JSON.parse(result.stdout) as { instances: { time: string; compliant: boolean }[]; rejectedLines: { line: number }[] };
     expect(output.instances).toMatchObject([{ time: '2026-11-23T10:00:00.000Z', compliant: false }]);
     expect(output.rejectedLines.map((item) => item.line)).toEqual([6, 7]);
+  });
+
+  it("the agent's pass written after a getty's login prompt (no line end) is still believed", async () => {
+    const { host } = await startEmulator();
+    const root = sandboxRoot();
+    mkdirSync(path.join(root, 'dev'));
+    const port = path.join(root, 'dev/ttyS0');
+    writeFileSync(port, 'Debian GNU/Linux 12 demo-vm ttyS0\r\n\r\ndemo-vm login: ');
+    const check = await runCli(['check', '--root', root, '--metadata-host', host, '--only', 'hostname']);
+    expect(check.exitCode).toBe(1);
+    const parsed = await runCli(['report', 'parse', port, '--json']);
+    expect(parsed.exitCode).toBe(1);
+    const output = JSON.parse(parsed.stdout) as { instances: { instance: string; problems: string[] }[]; rejectedLines: unknown[] };
+    expect(output.rejectedLines).toEqual([]);
+    expect(output.instances).toMatchObject([{ instance: INSTANCE, problems: [] }]);
   });
 
   it('our line behind a kernel message that had not ended its console line still counts', async () => {
