@@ -88,7 +88,7 @@ export const reportCommand: Command = {
       process.stdout.write(describeRejected(state.rejected));
     }
     if (state.rejected.length) {
-      process.stderr.write(`gce-firstboot: report parse: rejected ${state.rejected.length} line(s) with the gce-firstboot prefix inside other programs' lines (first: line ${state.rejected[0]!.line})\n`);
+      process.stderr.write(`gce-firstboot: report parse: rejected ${state.rejected.length} line(s) with the gce-firstboot prefix where the agent does not write (first: line ${state.rejected[0]!.line})\n`);
     }
     if (passes.length === 0) {
       process.stderr.write(`gce-firstboot: no gce-firstboot pass found in ${file === '-' ? 'standard input' : printable(file)}\n`);
