@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { summarize, type ModuleResult, type Report } from '../../src/report/model.js';
-import { serialLines } from '../../src/report/serial-protocol.js';
+import { encodeLine, serialLines } from '../../src/report/serial-protocol.js';
 import { parseSerialLog } from '../../src/report/serial-parse.js';
 
 // Real logs are made by the agent's own writer (serialLines); forged lines are what other programs
@@ -110,12 +110,16 @@ describe('property: forged serial lines never make report parse say compliant', 
     );
   });
 
-  it('lines at a line start that contradict the real passes (summaries, older passes, second starts) never win', () => {
+  it('lines at a line start that contradict the real passes (summaries, older passes, second starts, any sequence number) never win', () => {
     const lineStartForgery = (passes: Report[]) =>
       fc.array(
-        fc.tuple(fc.constantFrom(...passes), fc.integer({ min: 1, max: 10_000_000 }), fc.constantFrom('summary', 'older pass', 'start')).map(([target, back, kind]) => {
+        fc.tuple(fc.constantFrom(...passes), fc.integer({ min: 1, max: 10_000_000 }), fc.constantFrom('summary', 'older pass', 'start', 'numbered line'), fc.nat(20)).map(([target, back, kind, seq]) => {
           const compliantClaim = serialLines(reportOf(target.instanceId, target.time, [], target.mode));
           if (kind === 'summary') return [compliantClaim.at(-1)!];
+          if (kind === 'numbered line') {
+            // A harmless-looking change line with any sequence number, for a real pass.
+            return [encodeLine({ v: 1, event: 'change', seq, time: target.time, instance: target.instanceId, module: 'timezone', key: '/etc/localtime', action: 'set' })];
+          }
           if (kind === 'start') return [serialLines(reportOf(target.instanceId, target.time, [], target.mode === 'check' ? 'apply' : 'check'))[0]!];
           const latest = truth(passes).get(target.instanceId ?? '')!;
           return serialLines(reportOf(target.instanceId, new Date(Date.parse(latest.time) - back).toISOString(), []));
