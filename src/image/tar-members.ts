@@ -121,7 +121,7 @@ function checkRuns(name: string, runs: SparseRun[], size: number, stored: number
  * false to stop the walk. Throws TarError (not a tar) or a zlib error (not valid gzip).
  */
 export async function walkTarGz(source: Readable, visit?: (member: TarMember, data: ByteStream) => Promise<boolean>): Promise<TarListing> {
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   // pipe() does not pass a read error on: the walk would wait forever for data that never comes.
   source.on('error', (error) => gunzip.destroy(error));
   const stream = new ByteStream(source.pipe(gunzip));
