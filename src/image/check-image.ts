@@ -8,7 +8,7 @@ import { contentRules, unreadRootRules } from './content-rules.js';
 import { DiskFile } from './disk-file.js';
 import { readDiskLayout } from './disk-layout.js';
 import { Ext4Files } from './ext4-files.js';
-import { isReadable } from './file-systems.js';
+import { FILE_SYSTEM_NAMES, isReadable } from './file-systems.js';
 import { featuresRule, guestOsFeatures, type GuestOsFeature } from './guest-os-features.js';
 import { readKernels, type Kernel } from './kernels.js';
 import { formatBytes, sizeRules, type RuleResult } from './rule.js';
@@ -47,7 +47,7 @@ async function diskRules(host: Host, disk: DiskFile, label: string, scratch: str
   const root = layout.root;
   if (root && !isReadable(root.type)) {
     rules.push(...unreadRootRules(root, at('/')));
-    unreadable = `the ${root.type} root's files were not read`;
+    unreadable = `the ${FILE_SYSTEM_NAMES[root.type]} root's files were not read`;
   } else if (root) {
     const files = new Ext4Files(host, disk.procPath, root.partition.startBytes);
     try {
