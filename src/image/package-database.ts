@@ -40,7 +40,9 @@ async function rpmLookup(host: Host, files: Ext4Files, scratch: string, dir: str
   }
   const result = await host.run('rpm', ['--dbpath', copy, '--define', `_db_backend ${RPM_BACKENDS[database.name]}`, '-q', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}', PACKAGE]);
   if (result.exitCode === 0) return { database: 'rpm', evidence: `${dir}/${database.name}`, version: result.stdout.trim() };
-  const why = result.stdout.includes('is not installed') ? 'does not list it' : `cannot be read here: ${(result.stderr.trim().split('\n')[0] ?? '') || `rpm exit ${result.exitCode}`}`;
+  // rpm says "not installed" also for a database it could not open, with errors on stderr.
+  const error = result.stderr.split('\n').find((line) => line.startsWith('error:'));
+  const why = !error && result.stdout.includes('is not installed') ? 'does not list it' : `cannot be read here: ${error ?? `rpm exit ${result.exitCode}`}`;
   return `${dir}/${database.name} (${why})`;
 }
 

@@ -54,6 +54,17 @@ describe('image check on RPM-style images', () => {
     );
   });
 
+  it('fails an image whose rpm database is damaged, saying it could not be read rather than that the package is missing', async () => {
+    const root = await sealedRoot();
+    rmSync(path.join(root, 'var/lib/dpkg/info/gce-firstboot.list'));
+    mkdirSync(path.join(root, 'var/lib/rpm'), { recursive: true });
+    writeFileSync(path.join(root, 'var/lib/rpm/rpmdb.sqlite'), 'not a database\n');
+    const { exitCode, result } = await check(await makeDisk(root));
+    expect(exitCode).toBe(1);
+    expect(failed(result)).toEqual(['package-installed']);
+    expect(rule(result, 'package-installed').message).toMatch(/\/var\/lib\/rpm\/rpmdb\.sqlite \(cannot be read here: error: sqlite failure: .*file is not a database\)\)$/);
+  });
+
   it('recognises an XFS or btrfs root by its superblock and warns that its files were not read', async () => {
     for (const [rootFs, name] of [['xfs', 'XFS'], ['btrfs', 'btrfs']] as const) {
       const { exitCode, result } = await check(await makeDisk(await sealedRoot(), { layout: 'gpt-efi', rootFs }));
