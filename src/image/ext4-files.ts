@@ -15,6 +15,9 @@ export class Ext4Files implements GuestFiles {
   ) {}
 
   private async debugfs(request: string, guestPath: string, hostPath?: string): Promise<string | undefined> {
+    // debugfs parses its request like a shell line: a quote in a name taken from the image would
+    // add arguments of the image's choosing.
+    if (/["\\\u0000-\u001f]/.test(`${guestPath}${hostPath ?? ''}`)) throw new Error(`refusing to pass ${JSON.stringify(guestPath)} to debugfs: it holds a quote, backslash or control character`);
     const command = `${request} "${guestPath}"${hostPath ? ` "${hostPath}"` : ''}`;
     const result = await this.host.run('debugfs', ['-R', command, `${this.image}?offset=${this.offset}`]);
     const problems = result.stderr.split('\n').filter((line) => line.trim() && !line.startsWith('debugfs '));

@@ -3,11 +3,11 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/sandbox.js';
 import { GIB } from '../../src/image/rule.js';
 import { check, failed, rule, sealedRoot } from './check-cli.js';
-import { builtRoot, makeDisk } from './make-image.js';
+import { builtRoot, makeDisk, put } from './make-image.js';
 
 /** A tarball of `dir`'s entries, packed the way the docs say (old-GNU, gzip), without -S unless asked. */
 async function tarOf(dir: string, names: string[], sparse = false): Promise<string> {
@@ -28,8 +28,13 @@ function tarHeader(name: string, size: number): Buffer {
   octal(0, 136, 12);
   header.write('0', 156, 'latin1');
   header.write('ustar  \0', 257, 'latin1');
+  return withChecksum(header);
+}
+
+/** Sets a tar header's checksum field for its current bytes. */
+function withChecksum(header: Buffer): Buffer {
   header.fill(0x20, 148, 156);
-  const sum = header.reduce((total, byte) => total + byte, 0);
+  const sum = header.subarray(0, 512).reduce((total, byte) => total + byte, 0);
   header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return header;
 }
@@ -118,6 +123,24 @@ describe('image check on hostile archives', () => {
     expect(whole.leftInTmp).toEqual([]);
   }, 180_000);
 
+  it('refuses a sparse member whose map points past its declared size, writing nothing', async () => {
+    const disk = await makeDisk(await sealedRoot());
+    const plain = path.join(path.dirname(disk), 'image.tar');
+    await execa('tar', ['--format=oldgnu', '-Scf', plain, '-C', path.dirname(disk), 'disk.raw']);
+    const archive = readFileSync(plain);
+    expect(String.fromCharCode(archive[156]!)).toBe('S');
+    // The first sparse run's offset (header byte 386): 2 GiB into a 1 GiB disk.
+    archive.write(`${(2 * GIB).toString(8).padStart(11, '0')}\0`, 386, 'latin1');
+    withChecksum(archive);
+    const forged = path.join(tempDir('gfb-hostile-'), 'image.tar.gz');
+    writeFileSync(forged, gzipSync(archive));
+    const { exitCode, result, leftInTmp } = await checkWithOwnTmp(forged);
+    expect(exitCode).toBe(1);
+    expect(result.rules.map((r) => `${r.id}:${r.status}`)).toEqual(['gzip:pass', 'tar-format:fail']);
+    expect(rule(result, 'tar-format').message).toBe(`not a readable tar archive: the sparse map of disk.raw points outside its ${GIB} bytes`);
+    expect(leftInTmp).toEqual([]);
+  });
+
   it('fails a partition running past the end of the disk', async () => {
     const disk = await makeDisk(await sealedRoot());
     const sector = readFileSync(disk).subarray(0, 512);
@@ -146,6 +169,30 @@ describe('image check on hostile archives', () => {
     expect(result.rules.map((r) => `${r.id}:${r.status}`)).toEqual(['gzip:fail']);
     expect(rule(result, 'gzip').message).toBe('not a valid gzip stream: unexpected end of file');
     expect(leftInTmp).toEqual([]);
+  });
+
+  it('removes its temp directory when it is killed in the middle of a check', async () => {
+    const bomb = zeroBomb(GIB);
+    const tmp = tempDir('gfb-tmpdir-');
+    const child = execa(process.execPath, [CLI, 'image', 'check', bomb], { reject: false, env: { TMPDIR: tmp } });
+    // Wait (bounded) for the scratch directory to appear, then interrupt the check.
+    for (let tries = 0; tries < 600 && readdirSync(tmp).length === 0; tries += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(tmp)).toHaveLength(1);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('fails an image whose file names would add arguments to debugfs, without running them', async () => {
+    const root = await sealedRoot();
+    put(root, '/boot/loader/entries/a" "b.conf', 'options console=ttyS0,38400n8\n');
+    const { exitCode, result } = await check(await makeDisk(root));
+    expect(exitCode).toBe(1);
+    expect(failed(result)).toEqual(['root-files']);
+    expect(rule(result, 'root-files').message).toBe(
+      'cannot read files in the disk: refusing to pass "/boot/loader/entries/a\\" \\"b.conf" to debugfs: it holds a quote, backslash or control character',
+    );
   });
 
   it('refuses a FIFO or a directory given directly, with a one-line error and without waiting', async () => {
