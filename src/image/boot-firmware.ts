@@ -77,7 +77,11 @@ async function uefiPath(host: Host, disk: DiskFile, layout: DiskLayout): Promise
 /** Which firmware can start the disk: BIOS (MBR boot code, and on GPT a BIOS boot partition), UEFI (an EFI binary at the removable path). */
 export async function bootFirmware(host: Host, disk: DiskFile, layout: DiskLayout, label: string): Promise<BootFirmware> {
   const bios = await biosPath(disk, layout);
-  const uefi = await uefiPath(host, disk, layout);
+  const uefi = await uefiPath(host, disk, layout).catch((error: Error) => ({
+    ok: false,
+    note: `UEFI: the EFI system partition could not be read: ${error.message}${/^m(dir|type): not found/.test(error.message) ? ' (mdir and mtype come with mtools)' : ''}`,
+    esp: undefined,
+  }));
   const details = `${bios.note}; ${uefi.note}`;
   const which = bios.ok && uefi.ok ? 'BIOS and UEFI' : bios.ok ? 'BIOS only' : uefi.ok ? 'UEFI only' : undefined;
   const rule: RuleResult = which

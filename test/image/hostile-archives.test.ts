@@ -7,7 +7,7 @@ import { CLI, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/sandbox.js';
 import { GIB } from '../../src/image/rule.js';
 import { check, failed, rule, sealedRoot } from './check-cli.js';
-import { builtRoot, makeDisk, put } from './make-image.js';
+import { builtRoot, makeDisk, put, ROOT_UUID } from './make-image.js';
 
 /** A tarball of `dir`'s entries, packed the way the docs say (old-GNU, gzip), without -S unless asked. */
 async function tarOf(dir: string, names: string[], sparse = false): Promise<string> {
@@ -193,6 +193,14 @@ describe('image check on hostile archives', () => {
     expect(rule(result, 'root-files').message).toBe(
       'cannot read files in the disk: refusing to pass "/boot/loader/entries/a\\" \\"b.conf" to debugfs: it holds a quote, backslash or control character',
     );
+  });
+
+  it('prints a file system label holding terminal escapes escaped, not to the terminal', async () => {
+    const disk = await makeDisk(await sealedRoot(), { fsLabel: '\u001b[2J\u001b[Hok' });
+    const run = await runCli(['image', 'check', disk]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).not.toContain('\u001b');
+    expect(run.stdout).toContain(`ext4, UUID ${ROOT_UUID}, label \\x1b[2J\\x1b[Hok`);
   });
 
   it('refuses a FIFO or a directory given directly, with a one-line error and without waiting', async () => {

@@ -66,6 +66,8 @@ export interface DiskOptions {
   layout?: 'dos' | 'gpt-bios' | 'gpt-hybrid' | 'gpt-efi' | 'gpt-bare';
   /** The root partition's file system (default ext4 made from `root`; none leaves it empty). */
   rootFs?: 'ext4' | 'xfs' | 'btrfs' | 'none';
+  /** The ext4 root's volume label. */
+  fsLabel?: string;
   /** Partition the disk this many bytes smaller, then grow it (the GPT's backup header stays behind). */
   growAfterPartitioning?: number;
 }
@@ -149,7 +151,8 @@ export async function makeDisk(root: string, options: DiskOptions = {}): Promise
   if (layout === 'gpt-bios' || layout === 'gpt-hybrid') writeAt(disk, MIB, CORE_IMG);
   if (layout === 'gpt-efi' || layout === 'gpt-hybrid') await writeEsp(disk, dir);
   const rootFs = options.rootFs ?? 'ext4';
-  if (rootFs === 'ext4') await run('mke2fs', ['-q', '-t', 'ext4', '-U', ROOT_UUID, '-E', `offset=${rootOffset}`, '-d', root, disk, '64M']);
+  const label = options.fsLabel === undefined ? [] : ['-L', options.fsLabel];
+  if (rootFs === 'ext4') await run('mke2fs', ['-q', '-t', 'ext4', '-U', ROOT_UUID, ...label, '-E', `offset=${rootOffset}`, '-d', root, disk, '64M']);
   else if (rootFs !== 'none') await writeForeignRoot(disk, dir, rootFs, rootOffset);
   return disk;
 }
