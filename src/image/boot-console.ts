@@ -1,4 +1,4 @@
-import type { GuestFiles } from './guest-files.js';
+import { firstEntries, type GuestFiles } from './guest-files.js';
 import type { RuleResult } from './rule.js';
 
 export const SERIAL_CONSOLE = 'console=ttyS0,38400n8';
@@ -24,7 +24,7 @@ const kernelLinesOfGrub = (text: string) => text.split('\n').map((line) => line.
 /** grub.cfg files in /EFI/<vendor>/ (the ESP itself) or /boot/efi/EFI/<vendor>/ (the ESP's mount point in the root). */
 async function vendorGrubCfgs(files: GuestFiles, efiDir: string): Promise<string[]> {
   const found: string[] = [];
-  for (const vendor of (await files.list(efiDir)) ?? []) {
+  for (const vendor of firstEntries(await files.list(efiDir))) {
     const entries = (await files.list(`${efiDir}/${vendor.name}`)) ?? [];
     const cfg = entries.find((entry) => entry.name.toLowerCase() === 'grub.cfg');
     if (cfg) found.push(`${efiDir}/${vendor.name}/${cfg.name}`);
@@ -35,7 +35,7 @@ async function vendorGrubCfgs(files: GuestFiles, efiDir: string): Promise<string
 /** BLS entries: their `options` lines, with GRUB's $kernelopts taken from grubenv as grub does. */
 async function blsLines(source: ConfigSource, dir: string, read: string[]): Promise<KernelLine[]> {
   const lines: KernelLine[] = [];
-  const entries = ((await source.files.list(dir)) ?? []).filter((entry) => entry.name.endsWith('.conf'));
+  const entries = firstEntries(((await source.files.list(dir)) ?? []).filter((entry) => entry.name.endsWith('.conf')));
   let kernelopts: string | undefined;
   for (const entry of entries) {
     const path = `${dir}/${entry.name}`;

@@ -3,7 +3,7 @@ import type { DiskFile } from './disk-file.js';
 import type { DiskLayout } from './disk-layout.js';
 import { EspFiles } from './esp-files.js';
 import { fileSystemIn } from './file-systems.js';
-import { isDirectory } from './guest-files.js';
+import { firstEntries, isDirectory } from './guest-files.js';
 import { SECTOR } from './mbr.js';
 import { describePartition, isBiosBoot, isEfiSystem, type Partition } from './partition.js';
 import type { RuleResult } from './rule.js';
@@ -29,7 +29,7 @@ const lower = (text: string) => text.toLowerCase();
 /** EFI binaries in /EFI/<vendor>/ of a partition: "/EFI/debian/grubx64.efi", ... */
 async function efiBinaries(files: EspFiles): Promise<string[]> {
   const found: string[] = [];
-  for (const vendor of (await files.list('/EFI')) ?? []) {
+  for (const vendor of firstEntries(await files.list('/EFI'))) {
     if (!isDirectory(vendor)) continue;
     for (const entry of (await files.list(`/EFI/${vendor.name}`)) ?? []) {
       if (!isDirectory(entry) && lower(entry.name).endsWith('.efi')) found.push(`/EFI/${vendor.name}/${entry.name}`);

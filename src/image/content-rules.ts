@@ -3,7 +3,7 @@ import { serialConsoleRule, type ConfigSource } from './boot-console.js';
 import type { RootFileSystem } from './disk-layout.js';
 import type { Ext4Files } from './ext4-files.js';
 import { FILE_SYSTEM_NAMES } from './file-systems.js';
-import { isSymlink } from './guest-files.js';
+import { firstEntries, isSymlink } from './guest-files.js';
 import type { Kernel } from './kernels.js';
 import { findInstalledPackage, PACKAGE } from './package-database.js';
 import type { RuleResult } from './rule.js';
@@ -59,7 +59,7 @@ const packageInstalled: Rule = async ({ host, files, at, scratch }) => {
 const OUR_UNITS = ['gce-firstboot-early.service', 'gce-firstboot.service'];
 
 const unitsEnabled: Rule = async ({ files, at }) => {
-  const wantsDirs = ((await files.list('/etc/systemd/system')) ?? []).filter((entry) => entry.name.endsWith('.wants')).map((entry) => `/etc/systemd/system/${entry.name}`);
+  const wantsDirs = firstEntries(((await files.list('/etc/systemd/system')) ?? []).filter((entry) => entry.name.endsWith('.wants'))).map((entry) => `/etc/systemd/system/${entry.name}`);
   const enabled = new Map<string, string>();
   for (const dir of wantsDirs) {
     for (const entry of (await files.list(dir)) ?? []) {

@@ -24,3 +24,12 @@ export async function existsIn(files: GuestFiles, guestPath: string): Promise<bo
   const entries = await files.list(guestPath.slice(0, slash) || '/');
   return entries?.some((entry) => entry.name === guestPath.slice(slash + 1)) ?? false;
 }
+
+/**
+ * At most this many entries of one directory are opened one by one (each is a debugfs or mtools
+ * call): a hostile image with thousands of BLS entries or .wants directories cannot make a check
+ * run for hours.
+ */
+export const MAX_OPENED_PER_DIRECTORY = 64;
+
+export const firstEntries = <T>(entries: T[] | undefined): T[] => (entries ?? []).slice(0, MAX_OPENED_PER_DIRECTORY);

@@ -1,4 +1,4 @@
-import type { GuestFiles } from './guest-files.js';
+import { firstEntries, type GuestFiles } from './guest-files.js';
 
 export interface Kernel {
   /** "6.1.0-28-cloud-amd64", from /boot/config-VERSION. */
@@ -33,8 +33,7 @@ async function modulesOf(files: GuestFiles, version: string): Promise<Set<string
 /** Every kernel with a /boot/config-* in the root, with its configuration and modules. */
 export async function readKernels(files: GuestFiles): Promise<Kernel[]> {
   const kernels: Kernel[] = [];
-  for (const entry of (await files.list('/boot')) ?? []) {
-    if (!entry.name.startsWith('config-')) continue;
+  for (const entry of firstEntries(((await files.list('/boot')) ?? []).filter((candidate) => candidate.name.startsWith('config-')))) {
     const configPath = `/boot/${entry.name}`;
     const config = new Map(((await files.readText(configPath)) ?? '').split('\n').map((line) => line.split('=', 2) as [string, string]));
     const version = entry.name.slice('config-'.length);

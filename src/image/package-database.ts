@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Ext4Files } from './ext4-files.js';
+import { firstEntries } from './guest-files.js';
 
 export const PACKAGE = 'gce-firstboot';
 const DPKG_LIST = `/var/lib/dpkg/info/${PACKAGE}.list`;
@@ -35,9 +36,8 @@ async function rpmLookup(host: Host, files: Ext4Files, scratch: string, dir: str
   if (!database) return `${dir} (no rpmdb.sqlite, Packages.db or Packages)`;
   const copy = path.join(scratch, `rpmdb-${RPM_DIRS.indexOf(dir)}`);
   await mkdir(copy, { recursive: true });
-  for (const entry of entries) {
-    if ((entry.mode & 0o170000) === 0o100000 && !entry.name.includes('/')) await files.dump(`${dir}/${entry.name}`, path.join(copy, entry.name));
-  }
+  const regular = entries.filter((entry) => (entry.mode & 0o170000) === 0o100000 && /^[\w.-]+$/.test(entry.name));
+  for (const entry of firstEntries(regular)) await files.dump(`${dir}/${entry.name}`, path.join(copy, entry.name));
   const result = await host.run('rpm', ['--dbpath', copy, '--define', `_db_backend ${RPM_BACKENDS[database.name]}`, '-q', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}', PACKAGE]);
   if (result.exitCode === 0) return { database: 'rpm', evidence: `${dir}/${database.name}`, version: result.stdout.trim() };
   // rpm says "not installed" also for a database it could not open, with errors on stderr.
