@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,19 @@ describe('image check on GPT disks', () => {
     expect(feature(result, 'GVNIC')?.reason).toBe('6.1.0-28-cloud-amd64: no gve driver (CONFIG_GVE not set, no gve.ko)');
   });
 
+  it('fails a GPT disk with boot code in the MBR but an empty BIOS boot partition (core.img never written)', async () => {
+    const disk = await makeDisk(await sealedRoot(), { layout: 'gpt-bios' });
+    const fd = openSync(disk, 'r+');
+    writeSync(fd, Buffer.alloc(512), 0, 512, 1024 * 1024);
+    closeSync(fd);
+    const { exitCode, result } = await check(disk);
+    expect(exitCode).toBe(1);
+    expect(failed(result)).toEqual(['firmware']);
+    expect(rule(result, 'firmware').message).toBe(
+      'no boot loader found, neither firmware can start this disk (BIOS: boot code in the MBR, but partition 1 (BIOS boot) is empty; UEFI: no EFI system partition)',
+    );
+  });
+
   it('passes an EFI-only disk (the RHEL 9 layout) whose BLS entries carry the console, and fails one whose entry lacks it', async () => {
     const root = await sealedRoot();
     put(root, '/boot/grub/grub.cfg', 'blscfg\n');
@@ -97,11 +110,10 @@ describe('image check on GPT disks', () => {
 
   it('fails a GPT disk whose partition array was changed without updating its CRC32', async () => {
     const disk = await makeDisk(await sealedRoot(), { layout: 'gpt-bios' });
-    const file = await import('node:fs');
-    const fd = file.openSync(disk, 'r+');
+    const fd = openSync(disk, 'r+');
     // The first entry's name (UTF-16 at entry offset 56) of the array at LBA 2.
-    file.writeSync(fd, Buffer.from('x\0'), 0, 2, 2 * 512 + 56);
-    file.closeSync(fd);
+    writeSync(fd, Buffer.from('x\0'), 0, 2, 2 * 512 + 56);
+    closeSync(fd);
     const { exitCode, result } = await check(disk);
     expect(exitCode).toBe(1);
     expect(result.rules.map((r) => `${r.id}:${r.status}`)).toEqual(['size-whole-gib:pass', 'size-limit:pass', 'sparse:pass', 'partition-table:fail']);

@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -146,10 +146,9 @@ describe('image check on hostile archives', () => {
     const sector = readFileSync(disk).subarray(0, 512);
     // Partition 1's sector count (MBR entry at 446, count at +12): twice the disk.
     sector.writeUInt32LE((2 * GIB) / 512, 446 + 12);
-    const fd = await import('node:fs');
-    const handle = fd.openSync(disk, 'r+');
-    fd.writeSync(handle, sector, 0, 512, 0);
-    fd.closeSync(handle);
+    const handle = openSync(disk, 'r+');
+    writeSync(handle, sector, 0, 512, 0);
+    closeSync(handle);
     const { exitCode, result, leftInTmp } = await checkWithOwnTmp(disk);
     expect(exitCode).toBe(1);
     expect(failed(result)).toEqual(['partition-bounds']);
