@@ -11,7 +11,7 @@ export async function ensureImageTools(): Promise<void> {
   await execa('bash', [path.join(REPO, 'test/setup/ensure-tools.sh'), ...tools]);
 }
 
-/** `image check FILE --json`, run as a user runs it, with its JSON read back. */
+/** What `image check --json` prints. */
 interface Check {
   kind: string;
   rules: { id: string; status: 'pass' | 'fail' | 'warn' | 'info'; message: string; file: string }[];
@@ -20,6 +20,7 @@ interface Check {
   summary: { pass: number; fail: number; warn: number; info: number };
 }
 
+/** `image check FILE --json`, run as a user runs it, with its JSON read back. */
 export async function check(file: string, env: Record<string, string> = {}): Promise<{ exitCode: number; result: Check; stdout: string }> {
   const run = await runCli(['image', 'check', file, '--json'], { env });
   try {
