@@ -1,10 +1,8 @@
 import type { ImageCheck } from './check-image.js';
+import { printable } from '../text/shown.js';
 
 const MARK = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', info: 'INFO' } as const;
 const QUALIFIES = (qualifies: boolean | undefined) => (qualifies === undefined ? '?  ' : qualifies ? 'yes' : 'no ');
-
-/** Control characters from the image (labels, file names) are shown escaped, never sent to the terminal. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** One line per rule, the guest OS features, then the counts. */
 export function renderImageCheck(check: ImageCheck): string {
