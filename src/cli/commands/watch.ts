@@ -17,7 +17,6 @@ SIGHUP reloads the configuration; SIGTERM stops within 5 s.`;
 
 export const watchCommand: Command = {
   name: 'watch',
-  summary: 'the daemon: keep checking and report drift',
   help,
   run: async (argv) => {
     const { values, positionals } = parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true });
