@@ -3,10 +3,11 @@
 // changing an instance attribute N times. Its RSS is sampled between passes; memory that keeps
 // growing after the warm-up fails the soak (exit 1, with the numbers).
 //
-// Env: SOAK_PASSES (default 1000), SOAK_CLI (a main.js to run with node instead of the binary),
+// Env: SOAK_PASSES (default 1000), SOAK_CLI (node's arguments instead of the binary: "[FLAGS] main.js"),
+// SOAK_STDOUT (a file for the daemon's stdout, e.g. with SOAK_CLI="--trace-gc dist/src/cli/main.js"),
 // SOAK_MAX_GROWTH_MB (default 4: allowed growth of the anonymous RSS from the warm-up to the end),
 // SOAK_NODE_OPTIONS (NODE_OPTIONS for the daemon only, e.g. V8 heap limits; the SEA binary honours it).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ const repo = resolve(import.meta.dirname, '..', '..');
 const passes = Number(process.env.SOAK_PASSES ?? 1000);
 const maxGrowthKb = Number(process.env.SOAK_MAX_GROWTH_MB ?? 4) * 1024;
 const binary = join(repo, 'out/bin/gce-firstboot');
-const [cmd, ...cmdArgs] = process.env.SOAK_CLI ? ['node', process.env.SOAK_CLI] : existsSync(binary) ? [binary] : ['node', join(repo, 'dist/src/cli/main.js')];
+const [cmd, ...cmdArgs] = process.env.SOAK_CLI ? ['node', ...process.env.SOAK_CLI.split(' ')] : existsSync(binary) ? [binary] : ['node', join(repo, 'dist/src/cli/main.js')];
 const PASS_TIMEOUT_MS = 120_000;
 
 /** Counts the summary lines (one per pass) on the daemon's serial port, reading only what is new. */
@@ -64,9 +65,9 @@ async function main(): Promise<number> {
   const emulator = await startEmulatorProcess(repo);
   // JOURNAL_STREAM as under systemd: the logger the daemon really uses.
   const daemon = spawn(cmd!, [...cmdArgs, 'watch', '--root', root, '--metadata-host', emulator.address, '--config', config],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '', NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '' } });
+    { stdio: ['ignore', process.env.SOAK_STDOUT ? openSync(process.env.SOAK_STDOUT, 'w') : 'ignore', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '', NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '' } });
   let stderr = '';
-  daemon.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  daemon.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   let exited = false;
   daemon.on('exit', () => { exited = true; });
   const count = summaryCounter(join(root, 'dev/ttyS0'));

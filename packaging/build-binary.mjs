@@ -11,6 +11,7 @@
 //      base binary and must answer `--version` with something other than Node's own version.
 //
 // Usage: node packaging/build-binary.mjs [--out out/bin/gce-firstboot] [--entry src/cli/main.ts]
+//        [--no-code-cache]   (for measurements only: bench/RESULTS.md compares the start without it)
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -111,7 +112,7 @@ await sea(bundle, {
   nodePath: base,
   // V8's compiled code for the bundle goes into the blob: the start skips compiling 1.2 MB
   // of JavaScript, which under emulation (TCG) is a large part of a start.
-  seaConfig: { useCodeCache: true },
+  seaConfig: { useCodeCache: !args.includes('--no-code-cache') },
 });
 rmSync(tmp, { recursive: true, force: true });
 
