@@ -8,8 +8,11 @@
 // --build builds the missing images, --rebuild all the selected ones (a rebuilt image drops
 // its earlier boots from the results). Boots run one at a time and are appended to
 // bench/vm-results.json, so ways can be booted in separate runs; --report only prints.
-// Needs root (image build). Env: GCE_FIRSTBOOT_VM_TIMEOUT (s, default 900), the harness's
-// GCE_FIRSTBOOT_VM_* (ACCEL, CPU, SMP) apply to every way alike.
+// Needs root (image build). Before anything else it installs the VM test's tools as `npm test`
+// does (bench/vm-setup.ts: socat relays the metadata server); a boot whose guest could not read
+// instance/id from the metadata server stops the bench with an error and is not recorded.
+// Env: GCE_FIRSTBOOT_VM_TIMEOUT (s, default 900), the harness's GCE_FIRSTBOOT_VM_* (ACCEL, CPU,
+// SMP) apply to every way alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
