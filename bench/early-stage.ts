@@ -34,9 +34,11 @@ async function onFreshRoot(run: (root: string) => Promise<Sample>): Promise<Samp
   }
 }
 
-export interface Timings { early: Summary; keygen: Summary; version: Summary; bareNode: Summary; earlyRssKb: Summary }
+export interface Timings { early: Summary; keygen: Summary; version: Summary; bareNode: Summary; earlyRssKb: Summary; versionRssKb: Summary; bareNodeRssKb: Summary; agent: string[];
+  /** user+sys CPU seconds, children included: steadier than wall time on a loaded machine. */
+  cpu: { early: Summary; keygen: Summary; version: Summary; bareNode: Summary } }
 
-/** Interleaved: early apply, ssh-keygen -A, binary --version, node -e 0; one discarded warm-up round. */
+/** Interleaved: early apply, ssh-keygen -A, the agent's --version, node -e 0; one discarded warm-up round. */
 export async function earlyVsKeygen(n: number): Promise<Timings> {
   const early: Sample[] = [];
   const keygen: Sample[] = [];
@@ -56,7 +58,11 @@ export async function earlyVsKeygen(n: number): Promise<Timings> {
     bare.push(round[3]!);
   }
   const wall = (samples: Sample[]): Summary => summarize(samples.map((s) => s.wallSec));
-  return { early: wall(early), keygen: wall(keygen), version: wall(version), bareNode: wall(bare), earlyRssKb: summarize(early.map((s) => s.maxRssKb)) };
+  const rss = (samples: Sample[]): Summary => summarize(samples.map((s) => s.maxRssKb));
+  const cpu = (samples: Sample[]): Summary => summarize(samples.map((s) => s.cpuSec ?? NaN));
+  return { early: wall(early), keygen: wall(keygen), version: wall(version), bareNode: wall(bare),
+    earlyRssKb: rss(early), versionRssKb: rss(version), bareNodeRssKb: rss(bare), agent,
+    cpu: { early: cpu(early), keygen: cpu(keygen), version: cpu(version), bareNode: cpu(bare) } };
 }
 
 interface Spawn { pid: string; what: string; start: number; end?: number }
@@ -98,8 +104,8 @@ async function main(): Promise<void> {
   const t = await earlyVsKeygen(runs);
   const lines = [`sshd's path: ${runs} interleaved rounds, wall s median (min–max)`, '',
     '| measurement | wall s | reference | ratio |', '|---|---|---|---|',
-    `| apply --stage early, fresh root (3 keys), peak RSS ${(t.earlyRssKb.median / 1024).toFixed(1)} MB | ${f(t.early)} | ssh-keygen -A, fresh root: ${f(t.keygen)} | ${(t.early.median / t.keygen.median).toFixed(2)} (target <= 1.1) |`,
-    `| --version (start of the executable) | ${f(t.version)} | node -e 0: ${f(t.bareNode)} | ${(t.version.median / t.bareNode.median).toFixed(2)} |`];
+    `| apply --stage early, fresh root (3 keys), peak RSS ${(t.earlyRssKb.median / 1024).toFixed(1)} MB | ${f(t.early)} | ssh-keygen -A, fresh root: ${f(t.keygen)} | ${(t.early.median / t.keygen.median).toFixed(2)} (target <= 1.1); CPU ${t.cpu.early.median.toFixed(2)} / ${t.cpu.keygen.median.toFixed(2)} s = ${(t.cpu.early.median / t.cpu.keygen.median).toFixed(2)} |`,
+    `| --version (start of the executable) | ${f(t.version)} | node -e 0: ${f(t.bareNode)} | ${(t.version.median / t.bareNode.median).toFixed(2)}; CPU ${t.cpu.version.median.toFixed(2)} / ${t.cpu.bareNode.median.toFixed(2)} s |`];
   const trace = traceEarly();
   lines.push('', `One early apply under strace -f (slower than without; read the shares): ${trace.total.toFixed(3)} s in all`,
     `- exec to the first spawn (Node start, module loading, config, state): ${trace.firstSpawn.toFixed(3)} s`,
