@@ -1,12 +1,17 @@
 // `npm run bench`: measurements, not tests. Prints a table and writes bench/results.json.
-// Env: BENCH_RUNS (default 5), BENCH_IDLE_SEC (default 60), BENCH_WATCH_CLI (main.js for watch).
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+// Env: BENCH_RUNS (default 5), BENCH_IDLE_SEC (default 60), BENCH_WATCH_CLI (main.js for watch;
+// default: the binary when built, as the unit runs it, else dist's main.js).
+// The first table puts each figure of issue 18 beside its reference measured in the same run.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { measure, runTimed, type Sample } from './timed.js';
 import { sampleIdle, type IdleResult } from './idle.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { summarize, type Summary } from './stats.js';
+import { earlyVsKeygen, type Timings } from './early-stage.js';
+import { bareNodeIdle, type Memory } from './proc-memory.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -17,6 +22,7 @@ const fixture = join(repo, 'test/fixtures/roots/debian-12');
 
 interface Row { name: string; wall: Summary; rssKb?: Summary; note?: string }
 const rows: Row[] = [];
+const loadAtStart = loadavg();
 
 function addRow(name: string, samples: Sample[], note?: string): void {
   rows.push({ name, wall: summarize(samples.map((s) => s.wallSec)), rssKb: summarize(samples.map((s) => s.maxRssKb)), note });
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
   if (existsSync(binary)) addRow('cold start: binary --version', await measure(runs, () => runTimed(binary, ['--version'])));
   else rows.push({ name: 'cold start: binary --version', wall: summarize([]), note: 'out/bin/gce-firstboot missing (npm run build:binary)' });
   addRow('cold start: node dist --version', await measure(runs, () => runTimed('node', [cli, '--version'])));
+  addRow('node -e 0', await measure(runs, () => runTimed('node', ['-e', '0'])), 'the reference for a start');
 
   const emulator = await startEmulatorProcess(repo);
   const mh = ['--metadata-host', emulator.address];
@@ -69,13 +76,16 @@ async function main(): Promise<void> {
     const compliant = roots[0] ?? freshRoot();
     addRow('check pass (compliant root)', await measure(runs, () => runTimed('node', [cli, 'check', '--root', compliant, ...mh])));
     if (existsSync(binary)) addRow('check pass, binary', await measure(runs, () => runTimed(binary, ['check', '--root', compliant, ...mh])));
-    // (d) daemon idle
-    // BENCH_WATCH_CLI: another build's main.js (e.g. the daemon branch's) when this one's watch is one pass.
-    const watchCli = process.env.BENCH_WATCH_CLI ?? cli;
-    const idle: IdleResult = await sampleIdle('node', [watchCli, 'watch', '--root', compliant, ...mh], idleSec);
-    if (watchCli !== cli) idle.note += ` (watch from ${watchCli})`;
+    // (d) daemon idle, as systemd runs it (JOURNAL_STREAM: the journal logger), beside a bare node
+    const watch = process.env.BENCH_WATCH_CLI ? ['node', process.env.BENCH_WATCH_CLI] : existsSync(binary) ? [binary] : ['node', cli];
+    const idle: IdleResult = await sampleIdle(watch[0]!, [...watch.slice(1), 'watch', '--root', compliant, ...mh], idleSec,
+      { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '' });
+    idle.note += ` (${watch.join(' ')})`;
+    const bareIdle = await bareNodeIdle();
     for (const root of roots) rmSync(root, { recursive: true, force: true });
-    report(idle);
+    // (e) sshd's path: the early stage against ssh-keygen -A, interleaved
+    const early = await earlyVsKeygen(runs);
+    report(idle, bareIdle, early);
   } finally {
     emulator.stop();
   }
@@ -86,8 +96,23 @@ function fmt(s: Summary, digits: number, scale = 1): string {
   return `${(s.median * scale).toFixed(digits)} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)})`;
 }
 
-function report(idle: IdleResult): void {
-  const lines = [`runs per row: ${runs}; median (min–max)`, '',
+const agentName = (t: Timings): string => (t.agent.length === 1 ? 'the binary' : 'node dist (no binary built)');
+
+/** Issue 18's table: each figure beside its reference from this run. */
+function footprint(idle: IdleResult, bare: Memory, early: Timings): string[] {
+  const size = existsSync(binary) ? statSync(binary).size / 1e6 : NaN;
+  const r = (a: number, b: number): string => (a / b).toFixed(2);
+  const lines = ['| what | gce-firstboot | reference in the same run | ratio | target |', '|---|---|---|---|---|',
+    `| daemon idle RSS (watch, after the first pass) | ${(idle.rssKb / 1024).toFixed(1)} MB | bare \`node -e\` idle: ${(bare.rssKb / 1024).toFixed(1)} MB | ${r(idle.rssKb, bare.rssKb)} | <= 1.15 |`];
+  // From the interleaved rounds of the early-stage comparison: the same load for both.
+  lines.push(`| \`--version\` of ${agentName(early)} | ${early.version.median.toFixed(3)} s, ${(early.versionRssKb.median / 1024).toFixed(1)} MB | \`node -e 0\`: ${early.bareNode.median.toFixed(3)} s, ${(early.bareNodeRssKb.median / 1024).toFixed(1)} MB | ${r(early.version.median, early.bareNode.median)} (RSS ${r(early.versionRssKb.median, early.bareNodeRssKb.median)}; CPU ${early.cpu.version.median.toFixed(2)} / ${early.cpu.bareNode.median.toFixed(2)} s) | |`);
+  lines.push(`| \`apply --stage early\`, fresh root (3 keys) | ${early.early.median.toFixed(3)} s, ${(early.earlyRssKb.median / 1024).toFixed(1)} MB | \`ssh-keygen -A\`, fresh root: ${early.keygen.median.toFixed(3)} s | ${r(early.early.median, early.keygen.median)} (CPU ${early.cpu.early.median.toFixed(2)} / ${early.cpu.keygen.median.toFixed(2)} s) | <= 1.1 |`,
+    `| binary size | ${size.toFixed(1)} MB | Google's agent ~10 MB (issue 18, not measured here) | | <= 60 MB |`);
+  return lines;
+}
+
+function report(idle: IdleResult, bare: Memory, early: Timings): void {
+  const lines = [...footprint(idle, bare, early), '', `runs per row: ${runs}; median (min–max)`, '',
     `| measurement | wall s | peak RSS MB | note |`, `|---|---|---|---|`];
   for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.wall, 3)} | ${r.rssKb ? fmt(r.rssKb, 1, 1 / 1024) : ''} | ${r.note ?? ''} |`);
   const byName = (n: string): Summary | undefined => rows.find((r) => r.name === n)?.wall;
@@ -101,8 +126,11 @@ function report(idle: IdleResult): void {
     `  RSS ${(idle.rssKb / 1024).toFixed(1)} MB, CPU ${idle.cpuSec.toFixed(2)} s, voluntary context switches (wakeups) ${idle.wakeups}` +
     (idle.seconds > 0 ? ` = ${(idle.wakeups / idle.seconds).toFixed(2)}/s` : ''));
   console.log(lines.join('\n'));
-  const machine = { nproc: cpus().length, cpu: cpuModel(), node: process.version, date: new Date().toISOString() };
-  writeFileSync(join(repo, 'bench/results.json'), JSON.stringify({ machine, runs, rows, idle }, null, 2) + '\n');
+  const commit = execFileSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  const machine = { nproc: cpus().length, cpu: cpuModel(), node: process.version, date: new Date().toISOString(), commit,
+    loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg() };
+  console.log(`\n${machine.date}, commit ${commit}, 1-min load ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
+  writeFileSync(join(repo, 'bench/results.json'), JSON.stringify({ machine, runs, rows, idle, bareIdle: bare, early }, null, 2) + '\n');
   console.error('bench: wrote bench/results.json');
 }
 

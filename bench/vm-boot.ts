@@ -8,8 +8,11 @@
 // --build builds the missing images, --rebuild all the selected ones (a rebuilt image drops
 // its earlier boots from the results). Boots run one at a time and are appended to
 // bench/vm-results.json, so ways can be booted in separate runs; --report only prints.
-// Needs root (image build). Env: GCE_FIRSTBOOT_VM_TIMEOUT (s, default 900), the harness's
-// GCE_FIRSTBOOT_VM_* (ACCEL, CPU, SMP) apply to every way alike.
+// Needs root (image build). Before anything else it installs the VM test's tools as `npm test`
+// does (bench/vm-setup.ts: socat relays the metadata server); a boot whose guest could not read
+// instance/id from the metadata server stops the bench with an error and is not recorded.
+// Env: GCE_FIRSTBOOT_VM_TIMEOUT (s, default 900), the harness's GCE_FIRSTBOOT_VM_* (ACCEL, CPU,
+// SMP) apply to every way alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +20,7 @@ import { bootImage, defaultMetadata, chooseAccel } from '../test/vm/boot.js';
 import { WAYS, buildImage, imageDir, readImageMeta, type BuildPaths, type ImageMeta, type WayName } from './vm/ways.js';
 import { bootFacts, keysSec, sshdWithKeysSec, type BootFacts } from './vm/facts.js';
 import { summarize } from './stats.js';
+import { ensureVmTools, metadataProblem } from './vm-setup.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const paths: BuildPaths = {
@@ -119,6 +123,8 @@ async function bootOnce(way: WayName, index: number, meta: ImageMeta): Promise<B
     disk: join(dir, 'disk.raw'), uuid, metadata, serialLog,
     timeoutMs: Number(process.env.GCE_FIRSTBOOT_VM_TIMEOUT ?? 900) * 1000,
   });
+  const unreachable = metadataProblem(r.sections, String(metadata.instance.id));
+  if (unreachable) throw new Error(`${way} boot #${index + 1} is not a result: ${unreachable} (serial log ${serialLog})`);
   const facts = bootFacts(r.sections, String(metadata.instance.hostname));
   console.error(`bench:vm: ${way} #${index + 1}: hostname ${fmt(facts.hostnameSetSec)} s, keys ${fmt(keysSec(facts))} s, ` +
     `sshd ${fmt(facts.sshdActiveSec)} s, ready ${fmt(facts.readySec)} s, state ${facts.state}, qemu exit ${r.timings.qemuExit.toFixed(0)} s`);
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const results = loadResults();
   if (!o.report) {
+    ensureVmTools(repo);
     let baselineRootfs = readImageMeta(paths, 'baseline')?.rootfs;
     for (const name of o.ways) {
       const way = WAYS.find((w) => w.name === name)!;
@@ -166,4 +173,7 @@ async function main(): Promise<void> {
       readySec: b.facts.readySec, state: b.facts.state, failed: b.facts.failed }))]))));
 }
 
-await main();
+main().catch((error: unknown) => {
+  console.error(`bench:vm: ${(error as Error).message}`);
+  process.exitCode = 1;
+});

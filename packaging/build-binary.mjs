@@ -11,6 +11,8 @@
 //      base binary and must answer `--version` with something other than Node's own version.
 //
 // Usage: node packaging/build-binary.mjs [--out out/bin/gce-firstboot] [--entry src/cli/main.ts]
+//        [--no-code-cache | --snapshot]   (measurements only: bench/RESULTS.md compares the start
+//        without the code cache, and with a start-up snapshot built from packaging/snapshot-entry.ts)
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -24,7 +26,8 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
 };
-const entry = resolve(root, opt('--entry', 'src/cli/main.ts'));
+const snapshot = args.includes('--snapshot');
+const entry = resolve(root, opt('--entry', snapshot ? 'packaging/snapshot-entry.ts' : 'src/cli/main.ts'));
 const output = resolve(root, opt('--out', 'out/bin/gce-firstboot'));
 const work = join(root, 'out', 'build');
 const bundle = join(work, 'gce-firstboot.cjs');
@@ -111,7 +114,8 @@ await sea(bundle, {
   nodePath: base,
   // V8's compiled code for the bundle goes into the blob: the start skips compiling 1.2 MB
   // of JavaScript, which under emulation (TCG) is a large part of a start.
-  seaConfig: { useCodeCache: true },
+  // Node 20 takes either a snapshot or a code cache, not both.
+  seaConfig: snapshot ? { useSnapshot: true } : { useCodeCache: !args.includes('--no-code-cache') },
 });
 rmSync(tmp, { recursive: true, force: true });
 

@@ -1,31 +1,59 @@
-import winston from 'winston';
 import type { Logger } from '../policy/types.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** sd-daemon(3) priority prefixes, which journald turns into message priorities. */
-const JOURNAL_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+const JOURNAL_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+function enabled(level: LogLevel, threshold: LogLevel): boolean {
+  return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(threshold);
+}
+
+/**
+ * Under systemd: one `<N>message` line per call, straight to stderr. No winston here: loading it
+ * costs the resident daemon ~9 MB of RSS (bench/RESULTS.md) for what is a one-line format.
+ */
+function journalLogger(threshold: LogLevel): Logger {
+  const write = (level: LogLevel) => (message: string): void => {
+    if (enabled(level, threshold)) process.stderr.write(`<${JOURNAL_PRIORITY[level]}>${message}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/**
+ * On a terminal: winston with a short human form. It is imported on first use; lines logged
+ * before it has loaded wait in order and are written as soon as it has.
+ */
+function terminalLogger(threshold: LogLevel): Logger {
+  type Line = [LogLevel, string];
+  const waiting: Line[] = [];
+  let write: ((line: Line) => void) | undefined;
+  let loading: Promise<void> | undefined;
+  const load = (): Promise<void> =>
+    (loading ??= import('winston').then(({ default: winston }) => {
+      const logger = winston.createLogger({
+        level: threshold,
+        levels: { error: 0, warn: 1, info: 2, debug: 3 },
+        format: winston.format.printf(({ level, message }) => `gce-firstboot: ${level === 'info' ? '' : `${level}: `}${String(message)}`),
+        transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
+      });
+      write = ([level, message]) => void logger.log(level, message);
+      for (const line of waiting.splice(0)) write(line);
+    }));
+  const log = (level: LogLevel) => (message: string): void => {
+    if (!enabled(level, threshold)) return;
+    if (write) return write([level, message]);
+    waiting.push([level, message]);
+    void load();
+  };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
 
 /**
  * Logs go to stderr (stdout is for --json). Under systemd (JOURNAL_STREAM set) each line carries
  * a <N> priority and no timestamp, since journald adds its own; on a terminal, a short human form.
  */
 export function createLogger(level: LogLevel): Logger {
-  const underJournal = Boolean(process.env.JOURNAL_STREAM);
-  const format = underJournal
-    ? winston.format.printf(({ level: lvl, message }) => `<${JOURNAL_PRIORITY[lvl] ?? 6}>${String(message)}`)
-    : winston.format.printf(({ level: lvl, message }) => `gce-firstboot: ${lvl === 'info' ? '' : `${lvl}: `}${String(message)}`);
-  const logger = winston.createLogger({
-    level,
-    levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format,
-    transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
-  });
-  return {
-    debug: (message) => void logger.debug(message),
-    info: (message) => void logger.info(message),
-    warn: (message) => void logger.warn(message),
-    error: (message) => void logger.error(message),
-  };
+  return process.env.JOURNAL_STREAM ? journalLogger(level) : terminalLogger(level);
 }

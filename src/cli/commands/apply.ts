@@ -14,7 +14,6 @@ ${STAGE_HELP}`;
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'bring the machine to the desired state',
   help,
   run: (argv) => runPassCommand({ mode: 'apply', argv }, help),
 };

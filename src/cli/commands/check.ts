@@ -11,7 +11,6 @@ ${STAGE_HELP}`;
 
 export const checkCommand: Command = {
   name: 'check',
-  summary: 'report drift, change nothing',
   help,
   run: (argv) => runPassCommand({ mode: 'check', argv }, help),
 };

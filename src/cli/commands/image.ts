@@ -51,7 +51,6 @@ async function runImage(argv: string[]): Promise<number> {
 
 export const imageCommand: Command = {
   name: 'image',
-  summary: 'image check PATH: check disk.raw or image.tar.gz before import',
   help,
   run: runImage,
 };

@@ -68,7 +68,6 @@ function asReport(pass: ParsedSerialPass): Report {
 
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'report parse FILE|-: the latest state per instance from a serial log',
   help,
   run: async (argv) => {
     const parsed = parseSubcommandArgs(argv, help);

@@ -70,7 +70,6 @@ async function runSeal(argv: string[]): Promise<number> {
 
 export const sealCommand: Command = {
   name: 'seal',
-  summary: 'prepare an installed system for capture as an image',
   help,
   run: runSeal,
 };

@@ -19,7 +19,6 @@ SIGHUP is logged and the old one kept), 4 the daemon failed (e.g. its state coul
 
 export const watchCommand: Command = {
   name: 'watch',
-  summary: 'the daemon: keep checking and report drift',
   help,
   run: async (argv) => {
     const { values, positionals } = parseArgs({ args: argv, options: COMMON_OPTIONS, strict: true, allowPositionals: true });
