@@ -1,4 +1,5 @@
 import type { Got, Response } from 'got';
+import { linkSignals } from './linked-signal.js';
 import { MetadataResponseError, MetadataUnreachableError } from './errors.js';
 
 let gotModule: Promise<typeof import('got')> | undefined;
@@ -133,7 +134,21 @@ export class MetadataClient {
     options: { timeoutMs?: number; body?: string; signal?: AbortSignal; retry?: boolean } = {},
   ): Promise<Response<Buffer> | undefined> {
     const signals = [options.signal, this.signal].filter((signal): signal is AbortSignal => signal !== undefined);
-    if (signals.length) options = { ...options, signal: signals.length === 1 ? signals[0] : AbortSignal.any(signals) };
+    if (signals.length < 2) return this.requestWithRetries(method, path, searchParams, signals.length ? { ...options, signal: signals[0] } : options);
+    const linked = linkSignals(signals);
+    try {
+      return await this.requestWithRetries(method, path, searchParams, { ...options, signal: linked.signal });
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async requestWithRetries(
+    method: 'GET' | 'PUT',
+    path: string,
+    searchParams: Record<string, string>,
+    options: { timeoutMs?: number; body?: string; signal?: AbortSignal; retry?: boolean },
+  ): Promise<Response<Buffer> | undefined> {
     // The retry budget is the client's, not each request's: a silent server costs one budget in
     // total (a pass makes one client), however many paths the modules ask for.
     this.retryUntil ??= Date.now() + this.retryBudgetMs;
