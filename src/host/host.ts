@@ -55,6 +55,22 @@ function notRegular(guestPath: string, stats: Stats, consequence: string): HostP
   return new HostPathError(`${guestPath}: ${kindOf(stats)}, not a regular file; ${consequence}`, 'EFTYPE');
 }
 
+/**
+ * Removes a file or link with unlink(2), a directory (only when `recursive`) with rm -r. fs.rm is
+ * not used on files: its fallback turns an unlink's EPERM into "ENOTDIR: scandir".
+ */
+async function removeEntry(real: string, stats: Stats, recursive: boolean): Promise<void> {
+  if (stats.isDirectory()) {
+    await fs.rm(real, { recursive, force: true });
+    return;
+  }
+  try {
+    await fs.unlink(real);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+}
+
 /** Every touch of the machine goes through here, so that policy code works on any root. */
 export class Host {
   readonly root: string;
@@ -200,7 +216,7 @@ export class Host {
     const existing = await this.lstat(guestPath);
     if (!existing) return false;
     if (options.backup !== false) await this.backupOnce(guestPath, existing);
-    await fs.rm(this.resolveEntry(guestPath), { force: true });
+    await removeEntry(this.resolveEntry(guestPath), existing, false);
     return true;
   }
 
@@ -210,8 +226,9 @@ export class Host {
    * for scratch directories. A symlink is removed itself; links inside a tree are not followed.
    */
   async discard(guestPath: string): Promise<boolean> {
-    if (!(await this.lstat(guestPath))) return false;
-    await fs.rm(this.resolveEntry(guestPath), { recursive: true, force: true });
+    const existing = await this.lstat(guestPath);
+    if (!existing) return false;
+    await removeEntry(this.resolveEntry(guestPath), existing, true);
     return true;
   }
 
