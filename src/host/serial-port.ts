@@ -21,6 +21,8 @@ export class SerialPort {
     let devicePath: string | undefined;
     try {
       devicePath = this.locate();
+      // Opening a FIFO for writing waits for a reader: one planted in an image would hang the run.
+      if ((await fs.stat(devicePath)).isFIFO()) throw new Error('a FIFO, not a serial port');
       const handle = await fs.open(devicePath, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY);
       try {
         await handle.write(Buffer.from(lines.map((line) => `${line}\n`).join(''), 'utf8'));

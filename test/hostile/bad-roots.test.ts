@@ -1,5 +1,6 @@
 import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { reportOf, runCli } from '../helpers/cli.js';
 import { FIXTURE_ROOTS, tempDir } from '../helpers/sandbox.js';
@@ -46,5 +47,17 @@ describe('an image whose /etc is a link to /etc (only reads: a wrong resolver wo
       `sshd failed: /etc/ssh/sshd_config: too many levels of symbolic links (more than 40) under ${root}`,
       `timezone failed: /etc/debian_version: too many levels of symbolic links (more than 40) under ${root}`,
     ]);
+  });
+});
+
+describe('an image whose serial port is a FIFO', () => {
+  it('apply warns once that the port is unavailable and finishes, instead of waiting for a reader', async () => {
+    const root = path.join(tempDir('gfb-fifo-'), 'root');
+    cpSync(path.join(FIXTURE_ROOTS, 'debian-12'), root, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(path.join(root, 'dev'));
+    await execa('mkfifo', [path.join(root, 'dev/ttyS0')]);
+    const result = await runCli(['apply', '--root', root, '--offline', '--only', 'timezone']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/serial console unavailable: \S+\/dev\/ttyS0: a FIFO, not a serial port/);
   });
 });
