@@ -13,6 +13,7 @@ import { StateStore } from '../state/store.js';
 import { checkLogLevel, splitIds, type CommonValues } from './common-options.js';
 import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
+import { checkedRoot } from './checked-root.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
 
@@ -55,7 +56,7 @@ function selectModules(config: AgentConfig, values: CommonValues, stage: Stage |
 
 export async function openSession(values: CommonValues, stage?: Stage): Promise<Session> {
   const log = createLogger(checkLogLevel(values['log-level']));
-  const root = path.resolve(values.root);
+  const root = await checkedRoot(values.root);
   const host = new Host({
     root,
     live: root === '/' || values.live,
@@ -66,7 +67,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);
-  const serial = new SerialPort(host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`));
+  const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`));
   const machine: MachineIdentity = {
     productUuid: (await host.readSys('class/dmi/id/product_uuid'))?.toLowerCase() || undefined,
     bootId: (await host.readSysctl('kernel.random.boot_id').catch(() => undefined)) || undefined,

@@ -6,6 +6,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   uid?: number;
   gid?: number;
+  /** Runs on the finished temp file just before it is renamed over the target (e.g. to copy a label). */
+  beforeRename?: (temp: string) => Promise<void>;
 }
 
 export async function fsyncDirectory(dir: string): Promise<void> {
@@ -49,6 +51,7 @@ export async function writeFileAtomic(target: string, content: string | Buffer, 
     } finally {
       await handle.close();
     }
+    await options.beforeRename?.(temp);
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });

@@ -1,8 +1,10 @@
 import { promises as fs, constants, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
+import { chaseInRoot, HostPathError } from './confined-path.js';
 
 export interface HostOptions {
   /** Files are read and written below this directory. */
@@ -40,6 +42,35 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+function notRegular(guestPath: string, stats: Stats, consequence: string): HostPathError {
+  return new HostPathError(`${guestPath}: ${kindOf(stats)}, not a regular file; ${consequence}`, 'EFTYPE');
+}
+
+/**
+ * Removes a file or link with unlink(2), a directory (only when `recursive`) with rm -r. fs.rm is
+ * not used on files: its fallback turns an unlink's EPERM into "ENOTDIR: scandir".
+ */
+async function removeEntry(real: string, stats: Stats, recursive: boolean): Promise<void> {
+  if (stats.isDirectory()) {
+    await fs.rm(real, { recursive, force: true });
+    return;
+  }
+  try {
+    await fs.unlink(real);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+}
+
 /** Every touch of the machine goes through here, so that policy code works on any root. */
 export class Host {
   readonly root: string;
@@ -60,23 +91,53 @@ export class Host {
     this.commandEnv = options.commandEnv ?? {};
   }
 
-  /** Absolute path on this machine for a path inside the root. */
+  /**
+   * Absolute path on this machine for a path inside the root, every symlink in it (the last one
+   * too) resolved inside the root (see chaseInRoot): what commands are given and files are read
+   * through. For root / it is the path itself (the kernel resolves it; no extra system calls).
+   */
   resolve(guestPath: string): string {
-    return path.join(this.root, path.resolve('/', guestPath));
+    if (this.root === '/') return path.resolve('/', guestPath);
+    return path.join(this.root, chaseInRoot(this.root, guestPath, true));
+  }
+
+  /** Like resolve(), but the last component itself is not followed: what is replaced, removed or chmodded. */
+  private resolveEntry(guestPath: string): string {
+    if (this.root === '/') return path.resolve('/', guestPath);
+    return path.join(this.root, chaseInRoot(this.root, guestPath, false));
+  }
+
+  /** The guest path a symlink at `guestPath` leads to, inside the root (also for root /). */
+  private linkTarget(guestPath: string): string {
+    return chaseInRoot(this.root, guestPath, true);
   }
 
   async readText(guestPath: string): Promise<string | undefined> {
+    let handle: FileHandle;
     try {
-      return await fs.readFile(this.resolve(guestPath), 'utf8');
+      // O_NONBLOCK: a FIFO planted in a root must not hang the read; it is refused below.
+      handle = await fs.open(this.resolve(guestPath), constants.O_RDONLY | constants.O_NONBLOCK | this.noFollow);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw notRegular(guestPath, stats, 'not read');
+      return await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** O_NOFOLLOW where resolve() has already followed every link inside the root. */
+  private get noFollow(): number {
+    return this.root === '/' ? 0 : constants.O_NOFOLLOW;
   }
 
   async lstat(guestPath: string): Promise<Stats | undefined> {
     try {
-      return await fs.lstat(this.resolve(guestPath));
+      return await fs.lstat(this.resolveEntry(guestPath));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
@@ -98,7 +159,7 @@ export class Host {
 
   async readLink(guestPath: string): Promise<string | undefined> {
     try {
-      return await fs.readlink(this.resolve(guestPath));
+      return await fs.readlink(this.resolveEntry(guestPath));
     } catch (error) {
       if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
       throw error;
@@ -107,8 +168,9 @@ export class Host {
 
   /** mkdir -p, one level at a time: recursive mkdir reports ENOENT where the real error is EROFS. */
   async mkdirp(guestPath: string, mode = 0o755): Promise<void> {
+    const dir = this.root === '/' ? path.resolve('/', guestPath) : chaseInRoot(this.root, guestPath, true);
     let current = this.root;
-    for (const part of path.resolve('/', guestPath).split('/').filter(Boolean)) {
+    for (const part of dir.split('/').filter(Boolean)) {
       current = path.join(current, part);
       try {
         await fs.mkdir(current, { mode });
@@ -119,41 +181,54 @@ export class Host {
   }
 
   /**
-   * Writes a file atomically. An existing file keeps its mode and owner unless `mode` is given,
-   * and is backed up once (the first time we change it) under the state directory, unless
-   * `backup: false` (only `seal` uses that: a backup would carry what it clears into the image).
+   * Writes a file atomically. An existing file keeps its mode, owner and group (unless `mode` is
+   * given) and its SELinux label (see copyLabel), and is backed up once (the first time we change
+   * it) under the state directory, unless `backup: false` (only `seal` uses that: a backup would
+   * carry what it clears into the image). A symlink is written through: its target inside the
+   * root is replaced, with the target's attributes, and the link stays. Anything but a regular
+   * file there (a directory, device, FIFO) is refused.
    */
   async writeText(guestPath: string, content: string, options: { mode?: number; backup?: boolean } = {}): Promise<void> {
-    const target = this.resolve(guestPath);
-    const existing = await this.lstat(guestPath);
-    if (existing && options.backup !== false) await this.backupOnce(guestPath, existing);
-    await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
-    await writeFileAtomic(target, content, {
-      mode: options.mode ?? (existing?.isFile() ? existing.mode & 0o7777 : 0o644),
-      ...(existing?.isFile() ? { uid: existing.uid, gid: existing.gid } : {}),
+    let target = path.posix.resolve('/', guestPath);
+    let existing = await this.lstat(target);
+    if (existing?.isSymbolicLink()) {
+      target = this.linkTarget(target);
+      existing = await this.lstat(target);
+    }
+    if (existing && !existing.isFile()) throw notRegular(guestPath, existing, 'not replaced');
+    if (existing && options.backup !== false && !this.inStateDir(guestPath)) await this.backupOnce(target, existing);
+    await this.mkdirp(path.posix.dirname(target));
+    const real = this.resolveEntry(target);
+    const label = existing ? await this.labelCopier(real) : undefined;
+    await writeFileAtomic(real, content, {
+      mode: options.mode ?? (existing ? existing.mode & 0o7777 : 0o644),
+      ...(existing ? { uid: existing.uid, gid: existing.gid } : {}),
+      ...(label ? { beforeRename: label } : {}),
     });
   }
 
   /**
    * Removes a file (backed up once first, unless `backup: false`: secrets such as replaced host
-   * keys must not survive in a backup). Returns whether there was something to remove.
+   * keys must not survive in a backup). A symlink is removed, never what it points to. Returns
+   * whether there was something to remove.
    */
   async remove(guestPath: string, options: { backup?: boolean } = {}): Promise<boolean> {
     const existing = await this.lstat(guestPath);
     if (!existing) return false;
     if (options.backup !== false) await this.backupOnce(guestPath, existing);
-    await fs.rm(this.resolve(guestPath), { force: true });
+    await removeEntry(this.resolveEntry(guestPath), existing, false);
     return true;
   }
 
   /**
    * Removes a file, symlink or whole directory tree for good, WITHOUT a backup. Only for `seal`
    * (a backup under our state directory would put the removed host keys back into the image) and
-   * for scratch directories.
+   * for scratch directories. A symlink is removed itself; links inside a tree are not followed.
    */
   async discard(guestPath: string): Promise<boolean> {
-    if (!(await this.lstat(guestPath))) return false;
-    await fs.rm(this.resolve(guestPath), { recursive: true, force: true });
+    const existing = await this.lstat(guestPath);
+    if (!existing) return false;
+    await removeEntry(this.resolveEntry(guestPath), existing, true);
     return true;
   }
 
@@ -168,28 +243,43 @@ export class Host {
     const prefix = `.${name}.gce-firstboot-`;
     await this.mkdirp(guestDir);
     for (const leftover of (await this.readDir(guestDir)).filter((entry) => entry.startsWith(prefix))) {
-      await fs.rm(this.resolve(path.posix.join(guestDir, leftover)), { recursive: true, force: true, maxRetries: 3 });
+      await fs.rm(this.resolveEntry(path.posix.join(guestDir, leftover)), { recursive: true, force: true, maxRetries: 3 });
     }
     const dir = path.posix.join(guestDir, `${prefix}${randomBytes(6).toString('hex')}`);
-    await fs.mkdir(this.resolve(dir), { mode: 0o700 });
+    await fs.mkdir(this.resolveEntry(dir), { mode: 0o700 });
     return dir;
   }
 
-  /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. */
+  /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. A symlink at either end is the entry renamed or replaced, never followed. */
   async rename(fromGuestPath: string, toGuestPath: string): Promise<void> {
-    await fs.rename(this.resolve(fromGuestPath), this.resolve(toGuestPath));
-    await fsyncDirectory(path.dirname(this.resolve(toGuestPath)));
+    const to = this.resolveEntry(toGuestPath);
+    await fs.rename(this.resolveEntry(fromGuestPath), to);
+    await fsyncDirectory(path.dirname(to));
   }
 
+  /** chmod that never follows a symlink: a link (or a device, FIFO...) at `guestPath` is refused. */
   async chmod(guestPath: string, mode: number): Promise<void> {
-    await fs.chmod(this.resolve(guestPath), mode);
+    await this.chmodReal(this.resolveEntry(guestPath), guestPath, mode);
+  }
+
+  private async chmodReal(real: string, guestPath: string, mode: number): Promise<void> {
+    const stats = await fs.lstat(real);
+    if (stats.isSymbolicLink()) throw new HostPathError(`${guestPath}: is a symbolic link; its mode is not changed`, 'ELOOP');
+    if (!stats.isFile() && !stats.isDirectory()) throw notRegular(guestPath, stats, 'mode not changed');
+    // O_NOFOLLOW on the handle: a link swapped in after the lstat is not followed either.
+    const handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
   }
 
   async symlink(target: string, guestPath: string): Promise<void> {
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
     await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
-    await symlinkAtomic(target, this.resolve(guestPath));
+    await symlinkAtomic(target, this.resolveEntry(guestPath));
   }
 
   /** Path of the backup a managed file gets before its first change. */
@@ -197,18 +287,48 @@ export class Host {
     return path.posix.join(this.stateDir, 'backup', path.resolve('/', guestPath));
   }
 
+  private inStateDir(guestPath: string): boolean {
+    return path.posix.resolve('/', guestPath).startsWith(this.stateDir + '/');
+  }
+
   private async backupOnce(guestPath: string, stats: Stats): Promise<void> {
     const backup = this.backupPath(guestPath);
-    if (guestPath.startsWith(this.stateDir + '/') || (await this.lstat(backup))) return;
+    if (this.inStateDir(guestPath) || (await this.lstat(backup))) return;
     await this.mkdirp(path.posix.dirname(backup), 0o700);
-    await fs.chmod(this.resolve(this.stateDir), 0o700);
+    // The state directory itself (resolved: it may be a link inside the root) is kept private.
+    await this.chmodReal(this.resolve(this.stateDir), this.stateDir, 0o700);
     if (stats.isSymbolicLink()) {
-      const link = await fs.readlink(this.resolve(guestPath));
-      await symlinkAtomic(link, this.resolve(backup));
+      const link = await fs.readlink(this.resolveEntry(guestPath));
+      await symlinkAtomic(link, this.resolveEntry(backup));
     } else if (stats.isFile()) {
-      const content = await fs.readFile(this.resolve(guestPath));
-      await writeFileAtomic(this.resolve(backup), content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
+      const content = await fs.readFile(this.resolveEntry(guestPath));
+      await writeFileAtomic(this.resolveEntry(backup), content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
     }
+  }
+
+  /** Whether the root runs SELinux (enforcing or permissive per its /etc/selinux/config); read once. */
+  private selinux: Promise<boolean> | undefined;
+  private usesSelinux(): Promise<boolean> {
+    this.selinux ??= this.readText('/etc/selinux/config').then(
+      (text) => /^\s*SELINUX\s*=\s*(enforcing|permissive)\s*$/m.test(text ?? ''),
+      () => false,
+    );
+    return this.selinux;
+  }
+
+  /**
+   * On a root that uses SELinux, copies the label of the file being replaced onto the new one
+   * before it is renamed into place (`chcon --reference`: one process per replaced file, and only
+   * there). A file without a label gets none. Elsewhere nothing is spawned.
+   */
+  private async labelCopier(real: string): Promise<((temp: string) => Promise<void>) | undefined> {
+    if (!(await this.usesSelinux())) return undefined;
+    return async (temp) => {
+      const result = await this.run('chcon', [`--reference=${real}`, '--', temp], { env: { LC_ALL: 'C' } });
+      if (result.exitCode !== 0 && !/No data available|failed to get security context/.test(result.stderr)) {
+        throw new Error(`chcon --reference=${real}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+      }
+    };
   }
 
   private sysctlPath(key: string): string {

@@ -192,3 +192,46 @@ describe('gce-firstboot seal', () => {
     expect((await runCli(['seal', '--root', '/nonexistent-root'])).exitCode).toBe(2);
   });
 });
+
+describe('seal on a root that is not what it should be', () => {
+  it('an empty directory or a plain file as --root: usage error, nothing created', async () => {
+    const empty = tempDir();
+    const result = await runCli(['seal', '--root', empty]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`gce-firstboot: --root ${empty}: not an installed system (no /etc/os-release or /usr/lib/os-release); nothing sealed`);
+    expect(hashTree(empty).size).toBe(0);
+    const file = path.join(tempDir(), 'disk.img');
+    writeFileSync(file, '');
+    const onFile = await runCli(['seal', '--root', file]);
+    expect(onFile.exitCode).toBe(2);
+    expect(onFile.stderr).toContain('not a directory');
+  });
+
+  it('a filesystem refusing a removal after machine-id was emptied: what was done, then the failure on one line, exit 4', async () => {
+    const { root } = await usedRoot();
+    const stateDir = path.join(root, 'var/lib/gce-firstboot');
+    // An immutable directory: its entries cannot be removed (EPERM), as on a half read-only image.
+    await execa('chattr', ['+i', stateDir]);
+    try {
+      const result = await runCli(['seal', '--root', root]);
+      expect(result.exitCode).toBe(4);
+      expect(result.stderr).toMatch(/^gce-firstboot: seal stopped at \/var\/lib\/gce-firstboot\/\S+ \(gce-firstboot state\): EPERM[^\n]*$/);
+      expect(result.stdout).toMatch(/^emptied {6}\/etc\/machine-id {2}\(machine id\)$/m);
+      expect(result.stdout).toMatch(/^reset {8}\/etc\/hostname/m);
+      expect(result.stdout).not.toContain('gce-firstboot state');
+    } finally {
+      await execa('chattr', ['-i', stateDir]);
+    }
+  });
+
+  it('an /etc/hostname that is a directory is refused before anything is cleared', async () => {
+    const { root } = await usedRoot();
+    rmSync(path.join(root, 'etc/hostname'));
+    mkdirSync(path.join(root, 'etc/hostname'));
+    const before = hashTree(root);
+    const result = await runCli(['seal', '--root', root]);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toBe('gce-firstboot: /etc/hostname: a directory, not a regular file; not read');
+    expect(hashTree(root)).toEqual(before);
+  });
+});

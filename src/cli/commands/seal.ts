@@ -1,11 +1,13 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../usage-error.js';
 import { Host } from '../../host/host.js';
 import { findSealActions, type SealAction } from '../../seal/artefacts.js';
-import { applySealActions } from '../../seal/apply-seal.js';
+import { applySealActions, SealStopped } from '../../seal/apply-seal.js';
 import { isRunningRoot } from '../../seal/running-root.js';
+import { isInstalledSystem } from '../../seal/installed-system.js';
+import { checkedRoot } from '../checked-root.js';
+import { EXIT } from '../../report/exit-code.js';
 
 const help = `Usage: gce-firstboot seal [--root DIR] [--dry-run] [--json] [--history] [--cloud-init] [--yes]
 
@@ -24,7 +26,12 @@ is backed up (a backup would carry the host keys into the image).
   --yes          required to seal the running system (--root /)
   -h, --help     this help
 
-Exit codes: 0 sealed (or nothing to do), 2 usage error or the running root without --yes.`;
+Paths are resolved inside DIR as chroot would: a symlink in the image (even an absolute one)
+never leads outside it, and a symlink that is itself an artefact is removed, not its target.
+
+Exit codes: 0 sealed (or nothing to do); 2 usage error, the running root without --yes, or a
+DIR that does not exist or holds no installed system (no /etc/os-release or /usr/lib/os-release);
+4 the seal failed (what was done before the failure is printed, then the failure on one line).`;
 
 function describe(actions: readonly SealAction[], dryRun: boolean): string {
   if (actions.length === 0) return 'nothing to do: already sealed\n';
@@ -53,18 +60,31 @@ async function runSeal(argv: string[]): Promise<number> {
     process.stdout.write(`${help}\n`);
     return 0;
   }
-  const root = path.resolve(values.root);
-  const running = await isRunningRoot(root).catch(() => {
-    throw new UsageError(`--root ${values.root}: no such directory`);
-  });
+  const root = await checkedRoot(values.root);
+  const running = await isRunningRoot(root);
   // Decided before anything is read or touched; a dry run changes nothing, so it needs no --yes.
   if (running && !values.yes && !values['dry-run']) {
     throw new UsageError("refusing to seal the running system (--root /) without --yes: it removes this machine's SSH host keys, machine id and hostname");
   }
   const host = new Host({ root, live: false });
+  if (!(await isInstalledSystem(host))) {
+    throw new UsageError(`--root ${values.root}: not an installed system (no /etc/os-release or /usr/lib/os-release); nothing sealed`);
+  }
   const actions = await findSealActions(host, { history: values.history, cloudInit: values['cloud-init'] });
-  if (!values['dry-run']) await applySealActions(host, actions);
-  process.stdout.write(values.json ? `${JSON.stringify(actions, null, 2)}\n` : describe(actions, values['dry-run']));
+  const print = (done: readonly SealAction[]): void => {
+    process.stdout.write(values.json ? `${JSON.stringify(done, null, 2)}\n` : describe(done, values['dry-run']));
+  };
+  if (!values['dry-run']) {
+    try {
+      await applySealActions(host, actions);
+    } catch (error) {
+      if (!(error instanceof SealStopped)) throw error;
+      if (error.done.length) print(error.done);
+      process.stderr.write(`gce-firstboot: ${error.message}\n`);
+      return EXIT.moduleFailed;
+    }
+  }
+  print(actions);
   return 0;
 }
 

@@ -1,0 +1,63 @@
+import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { reportOf, runCli } from '../helpers/cli.js';
+import { FIXTURE_ROOTS, tempDir } from '../helpers/sandbox.js';
+
+describe('a --root that is not a directory', () => {
+  it('check --root /nonexistent and check --root FILE: one-line usage error, exit 2', async () => {
+    const missing = await runCli(['check', '--root', '/nonexistent-gfb-root', '--offline']);
+    expect([missing.exitCode, missing.stderr]).toEqual([2, 'gce-firstboot: --root /nonexistent-gfb-root: no such directory']);
+    const file = path.join(tempDir(), 'disk.raw');
+    writeFileSync(file, '');
+    const onFile = await runCli(['apply', '--root', file, '--offline']);
+    expect([onFile.exitCode, onFile.stderr]).toEqual([2, `gce-firstboot: --root ${file}: not a directory`]);
+  });
+});
+
+describe('an image whose /etc is a link to /etc (only reads: a wrong resolver would read the build host)', () => {
+  /** Inside the image, /etc -> /etc is a loop, as it would be under chroot; the build host's /etc is never it. */
+  function etcLinkedToSlashEtc(): string {
+    const root = path.join(tempDir('gfb-etc-link-'), 'root');
+    cpSync(path.join(FIXTURE_ROOTS, 'debian-12'), root, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+    cpSync(path.join(root, 'etc/os-release'), path.join(root, 'usr/lib/os-release'));
+    rmSync(path.join(root, 'etc'), { recursive: true });
+    symlinkSync('/etc', path.join(root, 'etc'));
+    return root;
+  }
+
+  it('seal --dry-run stops on the loop with one line and lists nothing of the build host', async () => {
+    const result = await runCli(['seal', '--root', etcLinkedToSlashEtc(), '--dry-run']);
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toMatch(/^gce-firstboot: \/etc\/ssh: too many levels of symbolic links \(more than 40\) under \S+$/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('check reports each module that met the loop as failed, naming the path, and shows nothing of the build host', async () => {
+    const root = etcLinkedToSlashEtc();
+    const bare = await runCli(['check', '--root', root, '--offline']);
+    expect([bare.exitCode, bare.stderr]).toEqual([4, `gce-firstboot: /etc/gce-firstboot/gce-firstboot.conf: too many levels of symbolic links (more than 40) under ${root}`]);
+    const config = path.join(tempDir(), 'gce-firstboot.conf');
+    writeFileSync(config, '');
+    const result = await runCli(['check', '--root', root, '--offline', '--config', config, '--only', 'sshd,timezone', '--json']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(reportOf(result).modules.map((module) => `${module.id} ${module.status}: ${module.reason}`)).toEqual([
+      `sshd failed: /etc/ssh/sshd_config: too many levels of symbolic links (more than 40) under ${root}`,
+      `timezone failed: /etc/debian_version: too many levels of symbolic links (more than 40) under ${root}`,
+    ]);
+  });
+});
+
+describe('an image whose serial port is a FIFO', () => {
+  it('apply warns once that the port is unavailable and finishes, instead of waiting for a reader', async () => {
+    const root = path.join(tempDir('gfb-fifo-'), 'root');
+    cpSync(path.join(FIXTURE_ROOTS, 'debian-12'), root, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(path.join(root, 'dev'));
+    await execa('mkfifo', [path.join(root, 'dev/ttyS0')]);
+    const result = await runCli(['apply', '--root', root, '--offline', '--only', 'timezone']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/serial console unavailable: \S+\/dev\/ttyS0: a FIFO, not a serial port/);
+  });
+});
