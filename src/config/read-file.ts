@@ -7,6 +7,7 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory',
   EACCES: 'permission denied',
   ELOOP: 'too many levels of symbolic links',
+  EFTYPE: 'not a regular file (a FIFO, device or socket)',
 };
 
 /**

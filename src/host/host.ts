@@ -52,7 +52,8 @@ function kindOf(stats: Stats): string {
 }
 
 function notRegular(guestPath: string, stats: Stats, consequence: string): HostPathError {
-  return new HostPathError(`${guestPath}: ${kindOf(stats)}, not a regular file; ${consequence}`, 'EFTYPE');
+  // EISDIR for a directory, as read(2) would say; EFTYPE (BSD's errno for a wrong file type) for the rest.
+  return new HostPathError(`${guestPath}: ${kindOf(stats)}, not a regular file; ${consequence}`, stats.isDirectory() ? 'EISDIR' : 'EFTYPE');
 }
 
 /**
