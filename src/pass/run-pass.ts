@@ -138,6 +138,7 @@ async function runModule(module: PolicyModule, options: PassOptions, instanceId:
 export async function runPass(options: PassOptions): Promise<Report> {
   const instanceId = await knownInstanceId(options);
   const damage = stateDamage(options);
+  if (damage && options.mode === 'apply') await options.state.setAsideDamaged();
   const results: ModuleResult[] = damage ? [damage] : [];
   for (const module of options.modules) {
     if (options.signal?.aborted) break;

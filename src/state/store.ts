@@ -95,6 +95,11 @@ export class StateStore {
     return store;
   }
 
+  /** A damaged state file is kept as state.json.unusable and a new one started (apply only). */
+  async setAsideDamaged(): Promise<void> {
+    if (this.damageReason && !this.damagedFileSetAside) await this.save();
+  }
+
   get statePath(): string {
     return path.posix.join(this.host.stateDir, 'state.json');
   }

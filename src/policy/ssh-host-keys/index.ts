@@ -77,7 +77,8 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const usable = keys.filter((key) => key.fingerprint !== undefined);
   const verdict = judgeKeys(
     Object.fromEntries(usable.map((key) => [key.name, key.fingerprint!])),
-    { record, ...(stored.damage ? { recordDamage: stored.damage } : {}), ranHereBefore, owner: owner.owner },
+    // A record saved in this pass (over a damaged one) is the record; the damage is still reported.
+    { record, ...(stored.damage && !record ? { recordDamage: stored.damage } : {}), ranHereBefore, owner: owner.owner },
     want.machine,
   );
   const missing = want.types
