@@ -40,7 +40,7 @@ function instanceKey(machine: MachineIdentity, instanceId: string | undefined): 
 }
 
 function mayApply(module: PolicyModule, options: PassOptions, instanceId: string | undefined): boolean {
-  if (!options.respectFrequency || module.frequency === 'always' || module.selfGated) return true;
+  if (!options.respectFrequency || module.frequency === 'always' || (module.selfGated && options.beforeSshd)) return true;
   const record = options.state.record(module.id);
   if (module.frequency === 'per-boot') return record.appliedBoot !== options.machine.bootId;
   return record.appliedInstance !== instanceKey(options.machine, instanceId);

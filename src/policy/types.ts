@@ -79,7 +79,8 @@ export interface PolicyModule<Desired = unknown, Observed = unknown> {
   alsoInNetworkStage?: boolean;
   /**
    * The module's own rule decides when it may change something (ssh-host-keys: keys change only
-   * under the identity rule), so automatic runs do not hold its apply back by frequency.
+   * under the identity rule), so automatic passes before sshd do not hold its apply back by
+   * frequency (a key deleted on the same instance is made at the next boot). Later passes keep to it.
    */
   selfGated?: boolean;
   /** Whether desired() asks the metadata server; such a module is skipped when it is unreachable. */

@@ -72,7 +72,7 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const stored = await ctx.state.loadRecord<KeyRecord>(RECORD);
   const record = stored.value ?? (stored.damage ? undefined : ctx.state.get<KeyRecord>(LEGACY_RECORD));
   const state = ctx.state.summary();
-  const ranHereBefore = state.damaged || (state.instanceId !== undefined && state.productUuid === usableUuid(ctx.machine.productUuid));
+  const ranHereBefore = state.damaged || (state.instanceId !== undefined && state.productUuid === ctx.machine.productUuid);
   const owner = await hostKeyOwner(ctx.host);
   const usable = keys.filter((key) => key.fingerprint !== undefined);
   const verdict = judgeKeys(
