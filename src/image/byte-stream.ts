@@ -4,6 +4,8 @@ export class ByteStream {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
+  /** Bytes handed out or skipped so far. */
+  position = 0;
 
   constructor(source: AsyncIterable<Buffer>) {
     this.iterator = source[Symbol.asyncIterator]();
@@ -29,6 +31,19 @@ export class ByteStream {
     const rest = joined.subarray(count);
     this.chunks = rest.length ? [rest] : [];
     this.buffered = rest.length;
+    this.position += count;
+    return result;
+  }
+
+  /** Up to `limit` bytes that are already buffered or arrive next; undefined at the end. */
+  async readSome(limit: number): Promise<Buffer | undefined> {
+    if (this.chunks.length === 0 && !(await this.pull())) return undefined;
+    const first = this.chunks[0]!;
+    const result = first.subarray(0, limit);
+    if (result.length === first.length) this.chunks.shift();
+    else this.chunks[0] = first.subarray(limit);
+    this.buffered -= result.length;
+    this.position += result.length;
     return result;
   }
 
@@ -36,17 +51,9 @@ export class ByteStream {
   async skip(count: number): Promise<boolean> {
     let left = count;
     while (left > 0) {
-      if (this.chunks.length === 0 && !(await this.pull())) return false;
-      const first = this.chunks[0]!;
-      if (first.length <= left) {
-        this.chunks.shift();
-        left -= first.length;
-        this.buffered -= first.length;
-      } else {
-        this.chunks[0] = first.subarray(left);
-        this.buffered -= left;
-        left = 0;
-      }
+      const dropped = await this.readSome(left);
+      if (!dropped) return false;
+      left -= dropped.length;
     }
     return true;
   }

@@ -1,11 +1,12 @@
-import { listTarGz, TarError, type TarListing, type TarMember } from './tar-members.js';
+import type { DiskFile } from './disk-file.js';
+import { describeMemberType, isRegularMember, TarError, walkTarGz, type TarListing, type TarMember } from './tar-members.js';
 import { formatBytes, sizeRules, type RuleResult } from './rule.js';
 
 export const DISK_MEMBER = 'disk.raw';
 
 export interface ContainerCheck {
   rules: RuleResult[];
-  /** The disk.raw member, when the archive could be read and holds one. */
+  /** The disk.raw member, when it is a regular file whose size the import takes: the one thing worth extracting. */
   disk?: TarMember;
 }
 
@@ -16,11 +17,14 @@ function formatRule(listing: TarListing, file: string): RuleResult {
   return { id: 'tar-format', status: 'fail', message: `${named} headers; the import needs GNU or old-GNU (tar --format=oldgnu)`, file };
 }
 
-/** Rules on image.tar.gz itself: gzip, tar format, its one disk.raw member, that member's size and sparseness. */
-export async function checkContainer(file: string, label: string): Promise<ContainerCheck> {
+/**
+ * Rules on image.tar.gz itself, read from its headers only: gzip, tar format, its one disk.raw
+ * member, that member's type, size and sparseness.
+ */
+export async function checkContainer(input: DiskFile, label: string): Promise<ContainerCheck> {
   let listing: TarListing;
   try {
-    listing = await listTarGz(file);
+    listing = await walkTarGz(input.stream());
   } catch (error) {
     if (error instanceof TarError) {
       return { rules: [{ id: 'gzip', status: 'pass', message: 'gzip-compressed', file: label }, { id: 'tar-format', status: 'fail', message: `not a readable tar archive: ${error.message}`, file: label }] };
@@ -41,11 +45,21 @@ export async function checkContainer(file: string, label: string): Promise<Conta
   }
   rules.push({ id: 'member-name', status: 'pass', message: DISK_MEMBER, file: label });
   const memberLabel = `${label}:${DISK_MEMBER}`;
-  rules.push(...sizeRules(disk.size, memberLabel));
+  if (!isRegularMember(disk)) {
+    rules.push({ id: 'member-type', status: 'fail', message: `${DISK_MEMBER} is ${describeMemberType(disk)}, not a regular file; nothing was extracted or read`, file: memberLabel });
+    return { rules };
+  }
+  rules.push({ id: 'member-type', status: 'pass', message: 'regular file', file: memberLabel });
+  const sizes = sizeRules(disk.size, memberLabel);
+  rules.push(...sizes);
   rules.push(
     disk.sparse
       ? { id: 'sparse', status: 'pass', message: `GNU sparse member ('S'), apparent size ${formatBytes(disk.size)}`, file: memberLabel }
       : { id: 'sparse', status: 'warn', message: `not stored sparse (every byte of ${formatBytes(disk.size)} is in the archive); pack with tar -S`, file: memberLabel },
   );
+  if (sizes.some((rule) => rule.status === 'fail')) {
+    rules.push({ id: 'extract', status: 'info', message: `${DISK_MEMBER} not extracted: its size already fails the import, so the disk inside was not checked`, file: memberLabel });
+    return { rules };
+  }
   return { rules, disk };
 }

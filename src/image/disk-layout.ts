@@ -1,105 +1,147 @@
-import { promises as fs } from 'node:fs';
-import type { RuleResult } from './rule.js';
+import type { DiskFile } from './disk-file.js';
+import { FILE_SYSTEM_NAMES, fileSystemIn, isLinuxRootType, type FileSystem } from './file-systems.js';
+import { gptPartitions, readGptEntries, readGptHeader, type GptHeader } from './gpt.js';
+import { parseMbr, SECTOR, type Mbr } from './mbr.js';
+import { describePartition, GPT_TYPE, isBiosBoot, isEfiSystem, MBR_EXTENDED_TYPES, MBR_TYPE, type Partition } from './partition.js';
+import { formatBytes, type RuleResult } from './rule.js';
 
-const SECTOR = 512;
-const GPT_PROTECTIVE = 0xee;
-const EXTENDED_TYPES = new Set([0x05, 0x0f, 0x85]);
-const EXT_MAGIC = 0xef53;
-/** ext4's incompatible features that ext2/ext3 lack: extents, 64bit, flex_bg. */
-const EXT4_INCOMPAT = 0x40 | 0x80 | 0x200;
-
-export interface Partition {
-  number: number;
-  bootable: boolean;
-  type: number;
-  startBytes: number;
-  sizeBytes: number;
-}
-
-export interface RootFileSystem {
+export interface RootFileSystem extends FileSystem {
   partition: Partition;
-  uuid: string;
-  label: string;
 }
 
 export interface DiskLayout {
   rules: RuleResult[];
-  /** The ext4 partition the content rules read, when one was found. */
+  table?: 'mbr' | 'gpt';
+  mbr?: Mbr;
+  partitions: Partition[];
+  /** The Linux root file system the content rules read, when one was found. */
   root?: RootFileSystem;
 }
 
-async function readAt(file: string, offset: number, length: number): Promise<Buffer> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, offset);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+interface GptRead {
+  rules: RuleResult[];
+  partitions?: Partition[];
+  header?: GptHeader;
 }
 
-function primaryPartitions(mbr: Buffer): Partition[] {
-  const partitions: Partition[] = [];
-  for (let index = 0; index < 4; index += 1) {
-    const entry = mbr.subarray(446 + index * 16, 462 + index * 16);
-    const type = entry[4]!;
-    if (type === 0) continue;
-    partitions.push({
-      number: index + 1,
-      bootable: entry[0] === 0x80,
-      type,
-      startBytes: entry.readUInt32LE(8) * SECTOR,
-      sizeBytes: entry.readUInt32LE(12) * SECTOR,
-    });
-  }
-  return partitions;
-}
-
-function uuidText(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-async function ext4In(file: string, partition: Partition): Promise<{ root?: RootFileSystem; ext4: boolean; note: string }> {
-  const superblock = await readAt(file, partition.startBytes + 1024, 1024);
-  if (superblock.length < 1024 || superblock.readUInt16LE(56) !== EXT_MAGIC) return { ext4: false, note: `partition ${partition.number}: no ext2/3/4 superblock` };
-  const incompat = superblock.readUInt32LE(0x60);
-  const root = { partition, uuid: uuidText(superblock.subarray(0x68, 0x78)), label: superblock.subarray(0x78, 0x88).toString('latin1').replace(/\0+$/, '') };
-  if ((incompat & EXT4_INCOMPAT) === 0) return { ext4: false, note: `partition ${partition.number}: ext2/ext3 (none of ext4's extents, 64bit, flex_bg)` };
-  return { root, ext4: true, note: `partition ${partition.number}: ext4, UUID ${root.uuid}${root.label ? `, label ${root.label}` : ''}` };
-}
-
-/** The partition table and root file system of a raw disk, read from the file's bytes. */
-export async function readDiskLayout(file: string, label: string): Promise<DiskLayout> {
-  const mbr = await readAt(file, 0, SECTOR);
+/** Primary header, partition array, and the backup pair at the disk's last LBA. */
+async function readGpt(disk: DiskFile, label: string): Promise<GptRead> {
   const rules: RuleResult[] = [];
-  if (mbr.length < SECTOR || mbr[510] !== 0x55 || mbr[511] !== 0xaa) {
-    rules.push({ id: 'mbr', status: 'fail', message: 'no MS-DOS (MBR) partition table: no 0x55AA signature at byte 510', file: label });
-    return { rules };
+  let primary: GptHeader;
+  let array: Buffer;
+  try {
+    primary = await readGptHeader(disk, 1, 'primary');
+    array = await readGptEntries(disk, primary, 'primary');
+  } catch (error) {
+    return { rules: [{ id: 'partition-table', status: 'fail', message: `GPT (protective MBR), but ${(error as Error).message}`, file: label }] };
   }
-  const partitions = primaryPartitions(mbr);
-  if (partitions.some((partition) => partition.type === GPT_PROTECTIVE)) {
-    rules.push({ id: 'mbr', status: 'fail', message: 'GPT partition table (protective MBR, type 0xEE); the import needs an MS-DOS (MBR) table', file: label });
-    return { rules };
+  const partitions = gptPartitions(array, primary);
+  rules.push({ id: 'partition-table', status: 'pass', message: `GPT, ${partitions.length} partition(s); primary header and partition array CRC32s match`, file: label });
+  const lastLba = Math.floor(disk.size / SECTOR) - 1;
+  const fix = `run \`sgdisk -e ${label.split(':').pop()}\` after growing the disk (it moves the backup header to the end)`;
+  if (primary.alternateLba !== lastLba) {
+    rules.push({ id: 'gpt-backup', status: 'fail', message: `the backup GPT header is at LBA ${primary.alternateLba}, not at the disk's last LBA ${lastLba}: ${fix}`, file: label });
+    return { rules, partitions, header: primary };
   }
-  rules.push({ id: 'mbr', status: 'pass', message: `MS-DOS (MBR) table, ${partitions.length} primary partition(s)`, file: label });
-  const bootable = partitions.find((partition) => partition.bootable && !EXTENDED_TYPES.has(partition.type));
-  rules.push(
-    bootable
-      ? { id: 'bootable-partition', status: 'pass', message: `partition ${bootable.number} (type 0x${bootable.type.toString(16)}) is marked bootable`, file: label }
-      : { id: 'bootable-partition', status: 'fail', message: 'no primary partition is marked bootable', file: label },
-  );
-  const candidates = [...(bootable ? [bootable] : []), ...partitions.filter((partition) => partition !== bootable && !EXTENDED_TYPES.has(partition.type))];
-  const notes: string[] = [];
-  for (const partition of candidates) {
-    const { root, ext4, note } = await ext4In(file, partition);
-    notes.push(note);
-    if (root && ext4) {
-      rules.push({ id: 'ext4-root', status: 'pass', message: note, file: label });
-      return { rules, root };
+  try {
+    const backup = await readGptHeader(disk, lastLba, 'backup');
+    await readGptEntries(disk, backup, 'backup');
+    if (backup.alternateLba !== 1) throw new Error(`the backup GPT header points at LBA ${backup.alternateLba} for the primary, not 1`);
+    if (backup.arrayCrc !== primary.arrayCrc) throw new Error('the backup partition array differs from the primary one');
+    rules.push({ id: 'gpt-backup', status: 'pass', message: `backup header at the last LBA (${lastLba}), its partition array matching the primary`, file: label });
+  } catch (error) {
+    rules.push({ id: 'gpt-backup', status: 'fail', message: `${(error as Error).message}: ${fix}`, file: label });
+  }
+  return { rules, partitions, header: primary };
+}
+
+/** Every partition must end inside the disk (and, on GPT, inside the usable LBAs). */
+function boundsRule(disk: DiskFile, partitions: Partition[], header: GptHeader | undefined, label: string): RuleResult {
+  const problems: string[] = [];
+  for (const partition of partitions) {
+    const end = partition.startBytes + partition.sizeBytes;
+    if (partition.sizeBytes <= 0) problems.push(`${describePartition(partition)} is empty or ends before it starts`);
+    else if (end > disk.size) problems.push(`${describePartition(partition)} ends at byte ${end}, past the end of the disk (${disk.size} bytes)`);
+    else if (header && (partition.startBytes < header.firstUsableLba * SECTOR || end > (header.lastUsableLba + 1) * SECTOR)) {
+      problems.push(`${describePartition(partition)} lies outside the GPT's usable LBAs ${header.firstUsableLba}-${header.lastUsableLba}`);
     }
   }
-  rules.push({ id: 'ext4-root', status: 'fail', message: `no ext4 file system found${notes.length ? `: ${notes.join('; ')}` : ''}`, file: label });
-  return { rules };
+  return problems.length
+    ? { id: 'partition-bounds', status: 'fail', message: problems.join('; '), file: label }
+    : { id: 'partition-bounds', status: 'pass', message: 'every partition lies inside the disk', file: label };
+}
+
+/** Linux root candidates, most likely first: the root type GUID, Linux data types, the active one, the rest. */
+function rootCandidates(partitions: Partition[]): Partition[] {
+  const rank = (partition: Partition) =>
+    partition.typeGuid === GPT_TYPE.linuxRootX86_64 ? 0 : partition.typeGuid === GPT_TYPE.linuxFilesystem || partition.mbrType === MBR_TYPE.linux ? 1 : partition.bootable ? 2 : 3;
+  return partitions
+    .filter((partition) => !isEfiSystem(partition) && !isBiosBoot(partition) && !MBR_EXTENDED_TYPES.has(partition.mbrType ?? 0))
+    .sort((a, b) => rank(a) - rank(b) || a.number - b.number);
+}
+
+async function findRoot(disk: DiskFile, partitions: Partition[], label: string): Promise<{ rule: RuleResult; root?: RootFileSystem }> {
+  const notes: string[] = [];
+  for (const partition of rootCandidates(partitions)) {
+    const found = await fileSystemIn(disk, partition);
+    const name = describePartition(partition);
+    if (!found || !isLinuxRootType(found.type)) {
+      notes.push(`${name}: ${found ? FILE_SYSTEM_NAMES[found.type] : 'no file system recognised'}`);
+      continue;
+    }
+    const root = { ...found, partition };
+    const what = `${name}: ${FILE_SYSTEM_NAMES[found.type]}, UUID ${found.uuid}${found.label ? `, label ${found.label}` : ''}`;
+    if (found.type === 'ext2' || found.type === 'ext3') {
+      return { root, rule: { id: 'root-fs', status: 'warn', message: `${what} (the older guide, seed 004, asks for ext4: none of its extents, 64bit, flex_bg)`, file: label } };
+    }
+    return { root, rule: { id: 'root-fs', status: 'pass', message: what, file: label } };
+  }
+  return { rule: { id: 'root-fs', status: 'fail', message: `no Linux root file system (ext4, XFS, btrfs) found${notes.length ? `: ${notes.join('; ')}` : ''}`, file: label } };
+}
+
+/** BIOS-boot and EFI system partitions, as information. */
+function bootPartitionsRule(partitions: Partition[], label: string): RuleResult {
+  const seen = partitions.filter((partition) => isBiosBoot(partition) || isEfiSystem(partition)).map((partition) => `${describePartition(partition)}, ${formatBytes(partition.sizeBytes)}`);
+  return { id: 'boot-partitions', status: 'info', message: seen.length ? seen.join('; ') : 'no BIOS boot or EFI system partition', file: label };
+}
+
+/** The partition table (MBR or GPT) and the root file system of a raw disk, read from its bytes. */
+export async function readDiskLayout(disk: DiskFile, label: string): Promise<DiskLayout> {
+  const mbr = parseMbr(await disk.readAt(0, SECTOR));
+  if (!mbr) return { partitions: [], rules: [{ id: 'partition-table', status: 'fail', message: 'no partition table: no 55 AA signature at byte 510 (neither MBR nor a GPT\'s protective MBR)', file: label }] };
+  const rules: RuleResult[] = [];
+  let partitions: Partition[];
+  let header: GptHeader | undefined;
+  let table: DiskLayout['table'];
+  if (mbr.protective) {
+    const gpt = await readGpt(disk, label);
+    rules.push(...gpt.rules);
+    if (!gpt.partitions) return { rules, partitions: [], mbr };
+    rules.splice(1, 0, {
+      id: 'mbr',
+      status: 'info',
+      message: `GPT${mbr.partitions.length > 1 ? ' with a hybrid MBR' : ''}, not the MS-DOS (MBR) table the older guide (seed 004) asked for; Compute Engine's image guide takes either`,
+      file: label,
+    });
+    partitions = gpt.partitions;
+    header = gpt.header;
+    table = 'gpt';
+  } else {
+    partitions = mbr.partitions;
+    table = 'mbr';
+    rules.push({ id: 'partition-table', status: 'pass', message: `MS-DOS (MBR), ${partitions.length} primary partition(s)`, file: label });
+  }
+  rules.push(boundsRule(disk, partitions, header, label));
+  if (table === 'mbr') {
+    const bootable = partitions.find((partition) => partition.bootable && !MBR_EXTENDED_TYPES.has(partition.mbrType!));
+    rules.push(
+      bootable
+        ? { id: 'bootable-partition', status: 'pass', message: `${describePartition(bootable)} is marked bootable`, file: label }
+        : { id: 'bootable-partition', status: 'fail', message: 'no primary partition is marked bootable', file: label },
+    );
+  }
+  rules.push(bootPartitionsRule(partitions, label));
+  const { rule, root } = await findRoot(disk, partitions, label);
+  rules.push(rule);
+  return { rules, table, mbr, partitions, root };
 }

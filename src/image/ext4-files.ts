@@ -1,27 +1,25 @@
 import type { Host } from '../host/host.js';
-
-export interface DirEntry {
-  name: string;
-  /** The inode mode, e.g. 0o100644 for a file, 0o120777 for a symlink. */
-  mode: number;
-  size: number;
-}
+import { existsIn, type DirEntry, type GuestFiles } from './guest-files.js';
 
 const NOT_FOUND = 'File not found by ext2_lookup';
 
 /**
- * Reads files of an ext4 file system inside a disk image through e2fsprogs' debugfs
- * ('disk.raw?offset=BYTES'): no mount, no loop device, nothing written.
+ * Reads files of an ext2/3/4 file system inside a disk image through e2fsprogs' debugfs
+ * ('disk.raw?offset=BYTES'): no mount, no loop device, nothing written to the image.
  */
-export class Ext4Files {
+export class Ext4Files implements GuestFiles {
   constructor(
     private readonly host: Host,
     private readonly image: string,
     private readonly offset: number,
   ) {}
 
-  private async debugfs(request: string, guestPath: string): Promise<string | undefined> {
-    const result = await this.host.run('debugfs', ['-R', `${request} "${guestPath}"`, `${this.image}?offset=${this.offset}`]);
+  private async debugfs(request: string, guestPath: string, hostPath?: string): Promise<string | undefined> {
+    // debugfs parses its request like a shell line: a quote in a name taken from the image would
+    // add arguments of the image's choosing.
+    if (/["\\\u0000-\u001f]/.test(`${guestPath}${hostPath ?? ''}`)) throw new Error(`refusing to pass ${JSON.stringify(guestPath)} to debugfs: it holds a quote, backslash or control character`);
+    const command = `${request} "${guestPath}"${hostPath ? ` "${hostPath}"` : ''}`;
+    const result = await this.host.run('debugfs', ['-R', command, `${this.image}?offset=${this.offset}`]);
     const problems = result.stderr.split('\n').filter((line) => line.trim() && !line.startsWith('debugfs '));
     if (problems.some((line) => line.includes(NOT_FOUND))) return undefined;
     if (result.exitCode !== 0 || problems.some((line) => line.includes('while'))) {
@@ -30,12 +28,10 @@ export class Ext4Files {
     return result.stdout;
   }
 
-  /** A file's content, undefined when it does not exist. */
   async readText(guestPath: string): Promise<string | undefined> {
     return this.debugfs('cat', guestPath);
   }
 
-  /** A directory's entries (without . and ..), undefined when it does not exist. */
   async list(guestPath: string): Promise<DirEntry[] | undefined> {
     const output = await this.debugfs('ls -p', guestPath);
     if (output === undefined) return undefined;
@@ -51,12 +47,12 @@ export class Ext4Files {
     return entries;
   }
 
-  /** Whether a path exists (any type), looked up in its parent directory's listing. */
   async exists(guestPath: string): Promise<boolean> {
-    const slash = guestPath.lastIndexOf('/');
-    const entries = await this.list(guestPath.slice(0, slash) || '/');
-    return entries?.some((entry) => entry.name === guestPath.slice(slash + 1)) ?? false;
+    return existsIn(this, guestPath);
+  }
+
+  /** Copies a file's bytes out to `hostPath` (a path in our own temp directory); false when it does not exist. */
+  async dump(guestPath: string, hostPath: string): Promise<boolean> {
+    return (await this.debugfs('dump', guestPath, hostPath)) !== undefined;
   }
 }
-
-export const isSymlink = (entry: DirEntry) => (entry.mode & 0o170000) === 0o120000;

@@ -1,7 +1,8 @@
 /** The outcome of one image rule, with the file (or the file inside the disk) it read. */
 export interface RuleResult {
   id: string;
-  status: 'pass' | 'fail' | 'warn';
+  /** info: a fact worth knowing that neither passes nor fails the image. */
+  status: 'pass' | 'fail' | 'warn' | 'info';
   message: string;
   file: string;
 }

@@ -1,21 +1,33 @@
-import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ByteStream } from './byte-stream.js';
 
-const BLOCK = 512;
+export const BLOCK = 512;
 const OLD_GNU_MAGIC = 'ustar  \0';
 const POSIX_MAGIC = 'ustar\u000000';
 
 /** The header formats tar can write, told apart by the magic at offset 257. */
 export type TarFormat = 'gnu' | 'posix' | 'v7';
 
+/** One data run of a GNU sparse member: `length` stored bytes that belong at `offset`. */
+export interface SparseRun {
+  offset: number;
+  length: number;
+}
+
 export interface TarMember {
   name: string;
-  /** Header type flag: '0' file, 'S' GNU sparse file, '5' directory, ... */
+  /** Header type flag: '0' file, 'S' GNU sparse file, '5' directory, '2' symlink, ... */
   type: string;
   /** The file's real (apparent) size; for a sparse member, not the bytes stored. */
   size: number;
+  /** Bytes of data that follow the header in the archive. */
+  stored: number;
   sparse: boolean;
+  /** Target of a symbolic or hard link member. */
+  linkName: string;
+  /** Where the stored bytes of a sparse member go, in order. */
+  runs: SparseRun[];
 }
 
 export interface TarListing {
@@ -26,6 +38,24 @@ export interface TarListing {
 
 export class TarError extends Error {
   override readonly name = 'TarError';
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  '1': 'a hard link',
+  '2': 'a symbolic link',
+  '3': 'a character device',
+  '4': 'a block device',
+  '5': 'a directory',
+  '6': 'a FIFO',
+};
+
+/** A regular file's data is all that image check ever reads from an archive. */
+export const isRegularMember = (member: TarMember) => member.type === '0' || member.type === '7' || member.type === 'S';
+
+/** "a symbolic link to /x", "a FIFO", ... for a member that is not a regular file. */
+export function describeMemberType(member: TarMember): string {
+  const kind = TYPE_NAMES[member.type] ?? `of tar type '${member.type}'`;
+  return member.linkName ? `${kind} to ${member.linkName}` : kind;
 }
 
 function text(block: Buffer, start: number, length: number): string {
@@ -60,50 +90,92 @@ function checksumMatches(block: Buffer): boolean {
   return number(block, 148, 8) === sum;
 }
 
-const paddedSize = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
+export const paddedSize = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
+
+/** Sparse runs stored in a block from `start`, `count` entries of 24 bytes; an empty entry ends them. */
+function sparseRuns(block: Buffer, start: number, count: number): SparseRun[] {
+  const runs: SparseRun[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const at = start + index * 24;
+    if (block[at] === 0) break;
+    runs.push({ offset: number(block, at, 12), length: number(block, at + 12, 12) });
+  }
+  return runs;
+}
+
+/** The runs must lie inside the apparent size, in order, and add up to the stored bytes. */
+function checkRuns(name: string, runs: SparseRun[], size: number, stored: number): void {
+  let end = 0;
+  let total = 0;
+  for (const run of runs) {
+    if (run.offset < end || run.offset + run.length > size) throw new TarError(`the sparse map of ${name} points outside its ${size} bytes`);
+    end = run.offset + run.length;
+    total += run.length;
+  }
+  if (total !== stored) throw new TarError(`the sparse map of ${name} covers ${total} bytes, but ${stored} are stored`);
+}
 
 /**
- * Lists the members of a gzip-compressed tarball by reading its headers while decompressing,
- * without writing anything. Throws TarError (not a tar) or a zlib error (not valid gzip).
+ * Walks a gzip-compressed tarball's headers while decompressing. `visit` may read up to
+ * `member.stored` bytes of a member's data from the stream (the rest is skipped) and returns
+ * false to stop the walk. Throws TarError (not a tar) or a zlib error (not valid gzip).
  */
-export async function listTarGz(file: string): Promise<TarListing> {
-  const stream = new ByteStream(createReadStream(file).pipe(createGunzip()));
+export async function walkTarGz(source: Readable, visit?: (member: TarMember, data: ByteStream) => Promise<boolean>): Promise<TarListing> {
+  const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
+  // pipe() does not pass a read error on: the walk would wait forever for data that never comes.
+  source.on('error', (error) => gunzip.destroy(error));
+  const stream = new ByteStream(source.pipe(gunzip));
   const listing: TarListing = { formats: new Set(), members: [] };
   let longName: string | undefined;
-  for (;;) {
-    const header = await stream.read(BLOCK);
-    if (!header) throw new TarError('the archive ends without its end-of-archive blocks');
-    if (header.every((byte) => byte === 0)) break;
-    if (!checksumMatches(header)) throw new TarError('a header checksum does not match: not a tar archive, or a damaged one');
-    const format = formatOf(header);
-    const type = String.fromCharCode(header[156] || 0x30);
-    const stored = number(header, 124, 12);
-    if (type === 'L') {
-      longName = (await stream.read(paddedSize(stored)))?.subarray(0, stored).toString('utf8').replace(/\0+$/, '');
-      continue;
-    }
-    if (type === 'x' || type === 'g') {
-      listing.formats.add('posix');
-      await stream.skip(paddedSize(stored));
-      continue;
-    }
-    listing.formats.add(format);
-    const prefix = format === 'posix' ? text(header, 345, 155) : '';
-    const name = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
-    longName = undefined;
-    const sparse = type === 'S';
-    if (sparse) {
-      // Old-GNU sparse: more sparse-map blocks follow while the "isextended" byte is set.
-      let extended = header[482] !== 0;
-      while (extended) {
-        const block = await stream.read(BLOCK);
-        if (!block) throw new TarError('the archive ends inside a sparse map');
-        extended = block[504] !== 0;
+  let longLink: string | undefined;
+  try {
+    for (;;) {
+      const header = await stream.read(BLOCK);
+      if (!header) throw new TarError('the archive ends without its end-of-archive blocks');
+      if (header.every((byte) => byte === 0)) break;
+      if (!checksumMatches(header)) throw new TarError('a header checksum does not match: not a tar archive, or a damaged one');
+      const format = formatOf(header);
+      const type = header[156] ? String.fromCharCode(header[156]) : '0';
+      const stored = number(header, 124, 12);
+      if (type === 'L' || type === 'K') {
+        const value = (await stream.read(paddedSize(stored)))?.subarray(0, stored).toString('utf8').replace(/\0+$/, '');
+        if (type === 'L') longName = value;
+        else longLink = value;
+        continue;
       }
+      if (type === 'x' || type === 'g') {
+        listing.formats.add('posix');
+        await stream.skip(paddedSize(stored));
+        continue;
+      }
+      listing.formats.add(format);
+      const prefix = format === 'posix' ? text(header, 345, 155) : '';
+      const name = longName ?? (prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100));
+      const linkName = longLink ?? text(header, 157, 100);
+      longName = longLink = undefined;
+      const sparse = type === 'S';
+      const runs = sparse ? sparseRuns(header, 386, 4) : [];
+      if (sparse) {
+        // Old-GNU sparse: more sparse-map blocks follow while the "isextended" byte is set.
+        let extended = header[482] !== 0;
+        while (extended) {
+          const block = await stream.read(BLOCK);
+          if (!block) throw new TarError('the archive ends inside a sparse map');
+          runs.push(...sparseRuns(block, 0, 21));
+          extended = block[504] !== 0;
+        }
+      }
+      const member: TarMember = { name, type, size: sparse ? number(header, 483, 12) : stored, stored, sparse, linkName, runs };
+      if (sparse) checkRuns(name, runs, member.size, stored);
+      listing.members.push(member);
+      const dataStart = stream.position;
+      if (visit && !(await visit(member, stream))) return listing;
+      if (!(await stream.skip(dataStart + paddedSize(stored) - stream.position))) throw new TarError(`the archive ends inside ${name}`);
     }
-    listing.members.push({ name, type, size: sparse ? number(header, 483, 12) : stored, sparse });
-    if (!(await stream.skip(paddedSize(stored)))) throw new TarError(`the archive ends inside ${name}`);
+    await stream.drain();
+    return listing;
+  } finally {
+    source.destroy();
+    gunzip.destroy();
   }
-  await stream.drain();
-  return listing;
 }

@@ -15,6 +15,14 @@ declare -A PACKAGE_OF=(
   [debugfs]=e2fsprogs
   [mke2fs]=e2fsprogs
   [sfdisk]=fdisk
+  [sgdisk]=gdisk
+  [mkfs.vfat]=dosfstools
+  [mkfs.xfs]=xfsprogs
+  [mkfs.btrfs]=btrfs-progs
+  [mdir]=mtools
+  [mtype]=mtools
+  [mcopy]=mtools
+  [mmd]=mtools
   [socat]=socat
   [qemu-system-x86_64]=qemu-system-x86
   [mmdebstrap]=mmdebstrap
@@ -37,6 +45,12 @@ declare -A PACKAGE_OF=(
   [script]=bsdutils
   [python3]=python3
 )
+# Test files run in parallel workers that may ask at once: one apt-get at a time (dpkg's lock
+# would fail the second), and each looks for what is missing only once it holds the lock.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>/tmp/gce-firstboot-ensure-tools.lock
+  flock 9
+fi
 missing=()
 for tool in "$@"; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then

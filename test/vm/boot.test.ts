@@ -149,7 +149,7 @@ interface AgentBoot {
 
 async function agentBoot(name: string, opts: BootOptions & { instanceId: string }): Promise<AgentBoot> {
   const r = await timedBoot(name, { ...opts, metadata: defaultMetadata(opts.uuid!, opts.instanceId) });
-  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", r.serialLog]);
+  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", `${r.serialLog}.raw`]);
   return {
     r,
     passes: agentPasses(r.lines.map((l) => l.line)),
