@@ -6,11 +6,10 @@ import { runPass, type PassMode } from '../pass/run-pass.js';
 import type { Stage } from '../policy/types.js';
 import { RunLock } from '../state/run-lock.js';
 import { StateStore } from '../state/store.js';
-import { exitCodeFor } from '../report/exit-code.js';
+import { EXIT, exitCodeFor } from '../report/exit-code.js';
 import { renderHuman } from '../report/render-human.js';
 import type { Report } from '../report/model.js';
 import { publishToSerial } from '../daemon/serial-report.js';
-import { EXIT } from '../report/exit-code.js';
 
 const STAGES: readonly Stage[] = ['early', 'network'];
 /** How long an apply waits for another run (e.g. the daemon's pass) to finish. */
