@@ -6,7 +6,7 @@ import { runPass, type PassMode } from '../pass/run-pass.js';
 import type { Stage } from '../policy/types.js';
 import { RunLock } from '../state/run-lock.js';
 import { StateStore } from '../state/store.js';
-import { exitCodeFor } from '../report/exit-code.js';
+import { EXIT, exitCodeFor } from '../report/exit-code.js';
 import { renderHuman } from '../report/render-human.js';
 import type { Report } from '../report/model.js';
 import { publishToSerial } from '../daemon/serial-report.js';
@@ -33,6 +33,19 @@ export function printReport(report: Report, json: boolean): void {
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderHuman(report));
 }
 
+/**
+ * Node exits 1 on an uncaught exception or rejection, and the early unit counts 1 (drift it cannot
+ * fix) as success, which would skip its host-key fallback: a crash exits as a failed module.
+ */
+function crashesAreFailures(): void {
+  const fail = (error: unknown) => {
+    process.stderr.write(`gce-firstboot: crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(EXIT.moduleFailed);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+}
+
 /** check and apply: one pass over the selected modules, the report printed, the exit code returned. */
 export async function runPassCommand({ mode, argv }: PassCommandSpec, help: string): Promise<number> {
   const { values } = parseArgs({
@@ -47,6 +60,7 @@ export async function runPassCommand({ mode, argv }: PassCommandSpec, help: stri
   }
   if (mode === 'check' && values['dry-run']) throw new UsageError('--dry-run is for apply; check never changes anything');
   const stage = parseStage(values.stage);
+  crashesAreFailures();
   const session = await openSession(values as CommonValues, stage);
   const passMode: PassMode = mode === 'apply' ? (values['dry-run'] ? 'dry-run' : 'apply') : 'check';
   const lock = passMode === 'apply' ? await RunLock.acquire(session.host, LOCK_WAIT_MS) : undefined;
@@ -62,6 +76,8 @@ export async function runPassCommand({ mode, argv }: PassCommandSpec, help: stri
       log: session.log,
       mode: passMode,
       respectFrequency: stage !== undefined,
+      // sshd of a root that is not the running system is not running: an image build may make keys.
+      beforeSshd: stage === 'early' || (stage === undefined && !session.host.live),
       machine: session.machine,
       console: (lines) => session.serial.writeLines(lines),
     });

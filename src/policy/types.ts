@@ -53,6 +53,16 @@ export interface ModuleContext {
   state: ModuleState;
   log: Logger;
   machine: MachineIdentity;
+  /**
+   * The instance id this pass acts for: the metadata server's, or in a pass without it the one
+   * recorded on this same VM (same SMBIOS UUID); never a cloned disk's old one.
+   */
+  instanceId?: string;
+  /**
+   * Whether this pass runs before sshd starts (the early stage, or a root that is not the running
+   * system). Only such a pass may write SSH host keys: once sshd runs, keys are never changed.
+   */
+  beforeSshd: boolean;
   /** Lines for the serial console (fingerprints and the like), written as they come. */
   console(lines: readonly string[]): Promise<void>;
 }
@@ -67,6 +77,12 @@ export interface PolicyModule<Desired = unknown, Observed = unknown> {
    * network-stage passes; its diff must then ask for nothing but that work.
    */
   alsoInNetworkStage?: boolean;
+  /**
+   * The module's own rule decides when it may change something (ssh-host-keys: keys change only
+   * under the identity rule), so automatic passes before sshd do not hold its apply back by
+   * frequency (a key deleted on the same instance is made at the next boot). Later passes keep to it.
+   */
+  selfGated?: boolean;
   /** Whether desired() asks the metadata server; such a module is skipped when it is unreachable. */
   needsMetadata: boolean;
   options: OptionSpecs;
@@ -76,6 +92,17 @@ export interface PolicyModule<Desired = unknown, Observed = unknown> {
   diff(desired: Desired, observed: Observed, ctx: ModuleContext): Finding[];
   /** Absent for check-only modules. Changes only what the findings name. */
   apply?(ctx: ModuleContext, desired: Desired, findings: Finding[]): Promise<Change[]>;
+}
+
+/** Thrown by apply when part of its work failed: the module fails, and what it did change is still reported. */
+export class ApplyIncomplete extends Error {
+  override readonly name = 'ApplyIncomplete';
+  constructor(
+    message: string,
+    readonly changes: Change[],
+  ) {
+    super(message);
+  }
 }
 
 /** Lets each module keep its own Desired/Observed types while living in one list. */

@@ -1,25 +1,42 @@
 import { MetadataUnreachableError } from '../../metadata/errors.js';
-import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
+import { ApplyIncomplete, defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
+import { hostKeyOwner, type KeyOwner } from '../other-agents.js';
 import { judgeKeys, usableUuid, type KeyRecord, type MachineNow, type Verdict } from './identity.js';
 import { generateKey, hostKeyFiles, installKey, keyPath, readKeyFiles, SCRATCH_NAME, scratchLeftovers, SSH_DIR, type KeyFile } from './key-files.js';
 import { publishKeys } from './publish.js';
 
 const ID = 'ssh-host-keys';
-const RECORD = 'keys';
+/** The key record's own file, <state dir>/host-keys.json: a damaged state.json cannot take it with it. */
+const RECORD = 'host-keys';
+/** Where earlier versions kept the record: inside state.json (read when the own file is absent). */
+const LEGACY_RECORD = 'keys';
 export const KEY_TYPES = ['rsa', 'ecdsa', 'ed25519'] as const;
 export const BEGIN_MARKER = '-----BEGIN SSH HOST KEY FINGERPRINTS-----';
 export const END_MARKER = '-----END SSH HOST KEY FINGERPRINTS-----';
+/** What a pass after sshd started says about keys it may not change. */
+const NEXT_BOOT = 'keys change only before sshd starts: made by the next boot\'s early stage (or now: gce-firstboot apply --stage early --only ssh-host-keys)';
 
 interface Desired {
   types: readonly string[];
   machine: MachineNow;
   /** Whether this pass reached the metadata server (and so can publish). */
   metadataReachable: boolean;
+  /** Whether this pass may write keys (it runs before sshd). */
+  beforeSshd: boolean;
+}
+
+interface Missing {
+  type: string;
+  /** absent, or a file that is empty or no key ssh-keygen can read */
+  why: 'absent' | 'empty or unreadable';
 }
 
 interface Observed {
   keys: KeyFile[];
+  missing: Missing[];
   record: KeyRecord | undefined;
+  recordDamage?: string;
+  owner: { owner: KeyOwner; why: string };
   verdict: Verdict;
   /** Scratch directories of a killed run (its ssh-keygen may have outlived it). */
   leftovers: string[];
@@ -40,32 +57,55 @@ async function desired(ctx: ModuleContext): Promise<Desired> {
   if ((ctx.options.types as readonly string[]).length === 0) throw new Error('types: name at least one key type (rsa, ecdsa, ed25519)');
   const { instanceId, reachable } = await instanceIdIfReachable(ctx);
   const productUuid = usableUuid(ctx.machine.productUuid);
+  // Without the metadata server: the instance id recorded on this same VM (never a cloned disk's).
+  const id = instanceId ?? ctx.instanceId;
   return {
     types: ctx.options.types as readonly string[],
-    machine: { ...(productUuid ? { productUuid } : {}), ...(instanceId ? { instanceId } : {}) },
+    machine: { ...(productUuid ? { productUuid } : {}), ...(id ? { instanceId: id } : {}) },
     metadataReachable: reachable,
+    beforeSshd: ctx.beforeSshd,
   };
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const keys = await readKeyFiles(ctx.host);
-  const record = ctx.state.get<KeyRecord>(RECORD);
-  const verdict = judgeKeys(Object.fromEntries(keys.map((key) => [key.name, key.fingerprint])), record, want.machine);
-  return { keys, record, verdict, leftovers: await scratchLeftovers(ctx.host) };
+  const stored = await ctx.state.loadRecord<KeyRecord>(RECORD);
+  const record = stored.value ?? (stored.damage ? undefined : ctx.state.get<KeyRecord>(LEGACY_RECORD));
+  const state = ctx.state.summary();
+  const ranHereBefore = state.damaged || (state.instanceId !== undefined && state.productUuid === ctx.machine.productUuid);
+  const owner = await hostKeyOwner(ctx.host);
+  const usable = keys.filter((key) => key.fingerprint !== undefined);
+  const verdict = judgeKeys(
+    Object.fromEntries(usable.map((key) => [key.name, key.fingerprint!])),
+    // A record saved in this pass (over a damaged one) is the record; the damage is still reported.
+    { record, ...(stored.damage && !record ? { recordDamage: stored.damage } : {}), ranHereBefore, owner: owner.owner },
+    want.machine,
+  );
+  const missing = want.types
+    .filter((type) => !usable.some((key) => key.type === type))
+    .map((type): Missing => ({ type, why: keys.some((key) => key.type === type) ? 'empty or unreadable' : 'absent' }));
+  return { keys, missing, record, ...(stored.damage ? { recordDamage: stored.damage } : {}), owner, verdict, leftovers: await scratchLeftovers(ctx.host) };
 }
 
 function describe(machine: MachineNow): string {
   return `made on this machine (UUID ${machine.productUuid ?? 'unknown'}, instance ${machine.instanceId ?? 'unknown'})`;
 }
 
+function finding(key: string, expected: string, actual: string, extra: Partial<Finding> = {}): Finding {
+  return { module: ID, key, expected, actual, ...extra };
+}
+
+/** A key change this pass may not make (sshd runs): reported, left to the next early stage. */
+const afterSshd = (want: Desired): Partial<Finding> => (want.beforeSshd ? {} : { fixable: false, cause: NEXT_BOOT });
+
 function diff(want: Desired, have: Observed): Finding[] {
-  const finding = (key: string, expected: string, actual: string, extra: Partial<Finding> = {}): Finding => ({ module: ID, key, expected, actual, ...extra });
-  const leftovers = have.leftovers.map((name) => finding(keyPath(name), 'absent', 'left by an interrupted run'));
-  if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.reason), ...leftovers];
-  const findings: Finding[] = [...leftovers];
-  const present = new Set(have.keys.map((key) => key.type));
-  for (const type of want.types) {
-    if (!present.has(type)) findings.push(finding(keyPath(`ssh_host_${type}_key`), 'present', '(absent)'));
+  const findings: Finding[] = have.leftovers.map((name) => finding(keyPath(name), 'absent', 'left by an interrupted run'));
+  if (have.recordDamage) {
+    findings.push(finding('key record', 'readable', have.recordDamage, { fixable: false, cause: 'where the keys were made is unknown: they are kept; an apply records them again (the damaged file is kept as host-keys.json.unusable)' }));
+  }
+  if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.replace, afterSshd(want)), ...findings];
+  for (const { type, why } of have.missing) {
+    findings.push(finding(keyPath(`ssh_host_${type}_key`), 'present', `(${why})`, afterSshd(want)));
   }
   for (const key of have.keys) {
     if (key.privateMode & 0o077) findings.push(finding(`mode ${keyPath(key.name)}`, '0600', key.privateMode.toString(8).padStart(4, '0')));
@@ -73,8 +113,9 @@ function diff(want: Desired, have: Observed): Finding[] {
       findings.push(finding(`mode ${keyPath(key.name)}.pub`, '0644', key.publicMode.toString(8).padStart(4, '0')));
     }
   }
-  const { learned, note } = have.verdict;
-  if (learned.productUuid || learned.instanceId) {
+  const { learned, note, adopt } = have.verdict;
+  if (adopt) findings.push(finding('identity record', describe({ ...have.record, ...want.machine }), adopt));
+  else if (learned.productUuid || learned.instanceId) {
     findings.push(finding('identity record', describe({ ...have.record, ...learned }), `recorded: ${describe({ ...have.record })}`));
   }
   if (note) findings.push(finding('identity', 'SMBIOS UUID or instance id known', note, { severity: 'warning', fixable: false }));
@@ -91,48 +132,85 @@ function diff(want: Desired, have: Observed): Finding[] {
   return findings;
 }
 
-/** Generates the given types in parallel (RSA takes seconds under emulation), then installs them. */
-async function makeKeys(ctx: ModuleContext, types: readonly string[], replaceAll: boolean): Promise<string[]> {
+/**
+ * Generates the given types in parallel (RSA takes seconds under emulation), each on its own: one
+ * refused type (FIPS refuses ed25519) does not keep the others from being made. Installs what was
+ * made; returns the names installed and why the others failed.
+ */
+async function makeKeys(ctx: ModuleContext, types: readonly string[], replaceAll: boolean): Promise<{ made: string[]; failed: string[] }> {
   const scratch = await ctx.host.scratchDir(SSH_DIR, SCRATCH_NAME);
-  const names = types.map((type) => `ssh_host_${type}_key`);
+  const made: string[] = [];
+  const failed: string[] = [];
   try {
-    const generated = await Promise.all(types.map((type) => generateKey(ctx.host, scratch, type)));
+    const generated = await Promise.allSettled(types.map((type) => generateKey(ctx.host, scratch, type)));
     if (replaceAll) {
       for (const name of await hostKeyFiles(ctx.host)) await ctx.host.remove(keyPath(name), { backup: false });
     }
-    for (const [index, file] of generated.entries()) await installKey(ctx.host, file, names[index]!);
+    for (const [index, result] of generated.entries()) {
+      const name = `ssh_host_${types[index]!}_key`;
+      if (result.status === 'rejected') {
+        failed.push((result.reason as Error).message);
+        continue;
+      }
+      // Renamed over an empty or unreadable file of that name: only that file is replaced.
+      await installKey(ctx.host, result.value, name);
+      made.push(name);
+    }
   } finally {
     await ctx.host.discard(scratch);
   }
-  if (ctx.host.live && ctx.host.root === '/' && (await ctx.host.hasCommand('restorecon'))) {
+  if (made.length && ctx.host.live && ctx.host.root === '/' && (await ctx.host.hasCommand('restorecon'))) {
     await ctx.host.run('restorecon', ['-FR', keyPath('')]);
   }
-  return names;
+  return { made, failed };
 }
 
 async function printFingerprints(ctx: ModuleContext, keys: readonly KeyFile[]): Promise<void> {
   await ctx.console([BEGIN_MARKER, ...keys.map((key) => key.fingerprintLine ?? `${key.name}: unreadable`), END_MARKER]);
 }
 
+/** The record of the keys now on disk, made for (or adopted by) this machine. */
+async function recordOf(ctx: ModuleContext, want: Desired, owner: KeyOwner, publish?: KeyRecord['publish']): Promise<KeyRecord> {
+  const keys = (await readKeyFiles(ctx.host)).filter((key) => key.fingerprint !== undefined);
+  return {
+    fingerprints: Object.fromEntries(keys.map((key) => [key.name, key.fingerprint!])),
+    ...want.machine,
+    publish: publish ?? (owner === 'google-guest-agent' ? 'other-agent' : 'pending'),
+    madeAt: ctx.host.now().toISOString(),
+  };
+}
+
+async function saveRecord(ctx: ModuleContext, record: KeyRecord): Promise<void> {
+  await ctx.state.saveRecord(RECORD, record);
+  if (ctx.state.get(LEGACY_RECORD) !== undefined) await ctx.state.set(LEGACY_RECORD, undefined);
+}
+
 async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Promise<Change[]> {
   const changes: Change[] = [];
   const before = await observe(ctx, want);
+  const { verdict, owner } = before;
   let record = before.record;
-  const replaceAll = findings.some((finding) => finding.key === 'host keys');
-  const missing = replaceAll ? [...want.types] : want.types.filter((type) => !before.keys.some((key) => key.type === type));
-  if (missing.length) {
-    const names = await makeKeys(ctx, missing, replaceAll);
-    const keys = await readKeyFiles(ctx.host);
-    record = {
-      fingerprints: Object.fromEntries(keys.map((key) => [key.name, key.fingerprint ?? ''])),
-      ...want.machine,
-      publish: 'pending',
-      madeAt: ctx.host.now().toISOString(),
-    };
-    await ctx.state.set(RECORD, record);
-    await printFingerprints(ctx, keys);
-    const action = before.verdict.replace ? `made new (${before.verdict.reason})` : 'generated (was missing)';
-    for (const name of names) changes.push({ module: ID, key: keyPath(name), action, path: keyPath(name) });
+  const failed: string[] = [];
+  const replaceAll = verdict.replace !== undefined;
+  const toMake = !want.beforeSshd ? [] : replaceAll ? [...want.types] : before.missing.map((missing) => missing.type);
+  if (toMake.length) {
+    // Written first: a run killed while replacing leaves this mark, and the next early pass replaces again.
+    if (replaceAll) await saveRecord(ctx, { ...(record ?? { fingerprints: {}, publish: 'pending', madeAt: ctx.host.now().toISOString() }), replacing: true });
+    const result = await makeKeys(ctx, toMake, replaceAll);
+    failed.push(...result.failed);
+    record = await recordOf(ctx, want, owner.owner);
+    await saveRecord(ctx, record);
+    await printFingerprints(ctx, await readKeyFiles(ctx.host));
+    for (const name of result.made) {
+      const why = before.missing.find((missing) => `ssh_host_${missing.type}_key` === name)?.why;
+      const action = replaceAll ? `made new (${verdict.replace})` : why === 'absent' ? 'generated (was missing)' : 'made new (the file was empty or unreadable)';
+      changes.push({ module: ID, key: keyPath(name), action, path: keyPath(name) });
+    }
+  } else if (!replaceAll && findings.some((f) => f.key === 'identity record' || f.key === 'key record')) {
+    const fingerprintsChanged = verdict.adopt !== undefined;
+    record = fingerprintsChanged || !record ? await recordOf(ctx, want, owner.owner) : { ...record, ...verdict.learned };
+    await saveRecord(ctx, record);
+    changes.push({ module: ID, key: 'identity record', action: `recorded ${describe(want.machine)}; keys kept${verdict.adopt ? ` (${verdict.adopt})` : ''}` });
   }
   for (const name of before.leftovers) {
     if (await ctx.host.discard(keyPath(name))) changes.push({ module: ID, key: keyPath(name), action: 'removed (left by an interrupted run)' });
@@ -142,16 +220,14 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     await ctx.host.chmod(path, Number.parseInt(finding.expected, 8));
     changes.push({ module: ID, key: finding.key, action: `set to ${finding.expected}`, path });
   }
-  if (record && !missing.length && findings.some((f) => f.key === 'identity record')) {
-    record = { ...record, ...want.machine };
-    await ctx.state.set(RECORD, record);
-    changes.push({ module: ID, key: 'identity record', action: `recorded ${describe(want.machine)}; keys kept` });
-  }
   if (record?.publish === 'pending' && want.metadataReachable) {
     const publish = await publishKeys(ctx, Object.keys(record.fingerprints));
     record = { ...record, publish };
-    await ctx.state.set(RECORD, record);
+    await saveRecord(ctx, record);
     if (publish !== 'pending') changes.push({ module: ID, key: 'guest attributes hostkeys/*', action: publish === 'done' ? 'published' : 'not published: guest attributes off' });
+  }
+  if (failed.length) {
+    throw new ApplyIncomplete(`${failed.join('; ')}; sshd starts with the other types (a type the crypto policy refuses: leave it out of [ssh-host-keys] types)`, changes);
   }
   return changes;
 }
@@ -160,6 +236,7 @@ export const sshHostKeysModule = defineModule<Desired, Observed>({
   id: ID,
   title: 'SSH host keys unique to this VM',
   frequency: 'per-instance',
+  selfGated: true,
   stage: 'early',
   alsoInNetworkStage: true,
   needsMetadata: false,

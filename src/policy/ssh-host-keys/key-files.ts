@@ -13,7 +13,7 @@ export interface KeyFile {
   type: string;
   privateMode: number;
   publicMode?: number;
-  /** SHA256:..., undefined when ssh-keygen cannot read the key */
+  /** SHA256:..., undefined when the file is empty or ssh-keygen cannot read it as a key */
   fingerprint?: string;
   /** The whole `ssh-keygen -l` line, for the serial console. */
   fingerprintLine?: string;
@@ -36,9 +36,12 @@ export async function hostKeyFiles(host: Host): Promise<string[]> {
   return (await host.readDir(SSH_DIR)).filter((name) => HOST_KEY_FILE.test(name));
 }
 
+/** The key's fingerprint; none when the file is empty or cannot be read as a key (it then counts as missing). */
 async function fingerprint(host: Host, name: string): Promise<{ fingerprint?: string; fingerprintLine?: string }> {
-  const privateText = await host.readText(keyPath(name));
-  const computed = privateText === undefined ? undefined : fingerprintOf(privateText, await host.readText(`${keyPath(name)}.pub`), `${keyPath(name)}.pub`);
+  const privateText = await host.readText(keyPath(name)).catch(() => undefined);
+  if (!privateText?.trim()) return {};
+  const publicText = await host.readText(`${keyPath(name)}.pub`).catch(() => undefined);
+  const computed = fingerprintOf(privateText, publicText, `${keyPath(name)}.pub`);
   if (computed) return { fingerprint: computed.fingerprint, fingerprintLine: computed.line };
   const result = await host.run('ssh-keygen', ['-l', '-f', host.resolve(keyPath(name))]);
   const line = result.stdout.trim();

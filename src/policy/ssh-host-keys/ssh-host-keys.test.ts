@@ -39,8 +39,7 @@ function keyBytes(dir: string): Record<string, string> {
 }
 
 function record(dir: string): { fingerprints: Record<string, string>; productUuid?: string; instanceId?: string; publish: string } {
-  const state = JSON.parse(readFileSync(path.join(dir, 'var/lib/gce-firstboot/state.json'), 'utf8'));
-  return state.modules['ssh-host-keys'].data.keys;
+  return JSON.parse(readFileSync(path.join(dir, 'var/lib/gce-firstboot/host-keys.json'), 'utf8')).value;
 }
 
 async function templateKeys(dir: string): Promise<Record<string, string>> {
@@ -56,7 +55,7 @@ describe('ssh-host-keys', () => {
     const sys = sysDir(UUID_A);
     const before = await run('check', dir, sys, '--stage', 'early');
     expect(before.exitCode).toBe(1);
-    expect(reportOf(before).modules[0]!.findings.map((f) => [f.key, f.actual])).toEqual([['host keys', 'no host keys']]);
+    expect(reportOf(before).modules[0]!.findings.map((f) => [f.key, f.actual])).toEqual(TYPES.map((t) => [`/etc/ssh/ssh_host_${t}_key`, '(absent)']));
 
     const applied = await run('apply', dir, sys, '--stage', 'early');
     expect(applied.exitCode, applied.stderr).toBe(0);
@@ -138,10 +137,10 @@ describe('ssh-host-keys', () => {
     const { emulator, host } = await startEmulator();
     expect((await run('apply', dir, noUuid, '--metadata-host', host)).exitCode).toBe(0);
     const first = keyBytes(dir);
-    // Without UUID and without the network nothing identifies the machine: keys are kept, with a warning.
+    // Without UUID and without the network, the instance id recorded on this VM identifies it: keys kept.
     const offline = await run('apply', dir, noUuid, '--stage', 'early');
     expect(offline.exitCode).toBe(0);
-    expect(reportOf(offline).modules[0]!.findings.find((f) => f.key === 'identity')?.severity).toBe('warning');
+    expect(reportOf(offline).modules[0]!.findings.find((f) => f.key === 'identity')).toBeUndefined();
     expect(keyBytes(dir)).toEqual(first);
 
     emulator.set('instance/id', '777');

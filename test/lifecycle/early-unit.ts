@@ -1,0 +1,105 @@
+// Runs gce-firstboot-early.service's own ExecStart= and ExecStopPost= lines the way systemd does
+// for this unit (Type=oneshot, RemainAfterExit=yes: ExecStopPost= runs at boot only when the start
+// failed or timed out), with the real agent and the real ssh-keygen, inside a private mount
+// namespace: /usr/bin/gce-firstboot is the built CLI, /etc and /var/lib are overlays whose writes
+// land in a temp dir, /etc/ssh and /var/lib/gce-firstboot are the test's directories. The machine's
+// own /etc, /usr/bin and /var/lib are never written.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { CLI } from '../helpers/cli.js';
+import { REPO, tempDir } from '../helpers/sandbox.js';
+import { parseUnit } from '../packaging/helpers.js';
+
+const unit = parseUnit(readFileSync(path.join(REPO, 'units/gce-firstboot-early.service'), 'utf8'));
+const line = (key: string): string => unit.get('Service')!.get(key)!.at(-1)!;
+export const EXEC_START = line('ExecStart');
+export const EXEC_STOP_POST = line('ExecStopPost');
+const SUCCESS_EXIT_STATUS = (unit.get('Service')!.get('SuccessExitStatus') ?? []).flatMap((v) => v.split(/\s+/)).filter(Boolean).map(Number);
+/** systemd's PATH for services. */
+const SERVICE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface Machine {
+  /** Stands in for /etc/ssh. */
+  sshDir: string;
+  /** Stands in for /var/lib/gce-firstboot. */
+  stateDir: string;
+  /** Stands in for /dev/ttyS0. */
+  serialPath: string;
+  /** Where the overlays keep their writes. */
+  scratch: string;
+}
+
+export interface UnitRun {
+  /** The agent's exit code (undefined when it was killed). */
+  exitCode: number | undefined;
+  /** $SERVICE_RESULT as systemd sets it. */
+  serviceResult: 'success' | 'exit-code' | 'timeout';
+  fallbackRan: boolean;
+  output: string;
+}
+
+/**
+ * A machine with an empty /etc/ssh and no state; the agent's config enables only the host keys
+ * (sshd and sysctl would change the test host's running kernel and real config otherwise).
+ */
+export function newMachine(config = ''): Machine {
+  const scratch = tempDir('gfb-unit-');
+  const machine = { sshDir: path.join(scratch, 'ssh'), stateDir: path.join(scratch, 'state'), serialPath: path.join(scratch, 'ttyS0'), scratch };
+  for (const dir of ['ssh', 'state', 'usr-bin/upper', 'usr-bin/work', 'etc/upper/gce-firstboot', 'etc/work', 'var-lib/upper/gce-firstboot', 'var-lib/work']) {
+    mkdirSync(path.join(scratch, dir), { recursive: true, mode: 0o700 });
+  }
+  writeFileSync(machine.serialPath, '');
+  writeFileSync(path.join(scratch, 'usr-bin/upper/gce-firstboot'), `#!/bin/sh\nexec ${process.execPath} ${CLI} "$@"\n`);
+  chmodSync(path.join(scratch, 'usr-bin/upper/gce-firstboot'), 0o755);
+  writeFileSync(
+    path.join(scratch, 'etc/upper/gce-firstboot/gce-firstboot.conf'),
+    `[core]\nserial_port = ${machine.serialPath}\n[coexistence]\nenabled = false\n[sshd]\nenabled = false\n[sysctl]\nenabled = false\n${config}`,
+  );
+  return machine;
+}
+
+/**
+ * The mounts, then ExecStart; with `killWhen`, the agent is killed (as at TimeoutStartSec) once that
+ * file appears, and so is the process whose pid the file holds (a hung ssh-keygen).
+ */
+function script(machine: Machine, killWhen: string | undefined): string {
+  const s = machine.scratch;
+  return `set -e
+mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=${s}/usr-bin/upper,workdir=${s}/usr-bin/work /usr/bin
+mount -t overlay overlay -o lowerdir=/etc,upperdir=${s}/etc/upper,workdir=${s}/etc/work /etc
+mount -t overlay overlay -o lowerdir=/var/lib,upperdir=${s}/var-lib/upper,workdir=${s}/var-lib/work /var/lib
+mount --bind ${machine.sshDir} /etc/ssh
+mount --bind ${machine.stateDir} /var/lib/gce-firstboot
+set +e
+${EXEC_START} &
+agent=$!
+${killWhen ? `while [ ! -e ${killWhen} ]; do sleep 0.05; done; kill -KILL $agent $(cat ${killWhen})` : ''}
+wait $agent
+echo "exit=$?"
+`;
+}
+
+/** One boot's early stage: ExecStart, then ExecStopPost when systemd would run it. */
+export async function bootEarlyUnit(machine: Machine, options: { path?: string; killWhen?: string } = {}): Promise<UnitRun> {
+  const env = { PATH: options.path ? `${options.path}:${SERVICE_PATH}` : SERVICE_PATH, HOME: '/root', LANG: 'C.UTF-8' };
+  const start = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script(machine, options.killWhen)], { reject: false, env, extendEnv: false, all: true });
+  const killed = start.stdout.includes('exit=137');
+  const code = Number(/exit=(\d+)/.exec(start.stdout)?.[1]);
+  const exitCode = killed ? undefined : code;
+  const serviceResult = killed ? 'timeout' : code === 0 || SUCCESS_EXIT_STATUS.includes(code) ? 'success' : 'exit-code';
+  let output = start.all ?? '';
+  let fallbackRan = false;
+  if (serviceResult !== 'success') {
+    fallbackRan = true;
+    const post = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount --bind "$0" /etc/ssh && ${EXEC_STOP_POST}`, machine.sshDir], {
+      reject: false,
+      env: { PATH: SERVICE_PATH, SERVICE_RESULT: serviceResult },
+      extendEnv: false,
+      all: true,
+    });
+    output += post.all ?? '';
+    if (post.exitCode !== 0) throw new Error(`ExecStopPost failed (${post.exitCode}):\n${output}`);
+  }
+  return { exitCode, serviceResult, fallbackRan, output };
+}
