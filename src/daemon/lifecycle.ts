@@ -14,17 +14,16 @@ interface SetUpRecord {
 }
 
 /**
- * Whether this instance's first-boot apply is done (docs/lifecycle.md). Identity is the SMBIOS
- * UUID when both sides know it (no network needed), else the instance id. When neither can be
- * compared (metadata down, no SMBIOS UUID) the record counts: writing nothing is the safe guess,
- * and the first pass that learns a new instance id starts the new instance's first boot.
+ * Whether this instance's first-boot apply is done (docs/lifecycle.md): there is a record, and
+ * neither the SMBIOS UUID (known without network) nor the instance id is known to differ from it.
+ * When they cannot be compared (metadata down, no SMBIOS UUID) the record counts: writing nothing
+ * is the safe guess, and the first pass that learns a new instance id starts its first boot.
  */
 export function firstBootDone(state: StateStore, machine: MachineIdentity, instanceId: string | undefined): boolean {
   const record = state.forModule(LIFECYCLE_STATE).get<SetUpRecord>('setUp');
   if (!record) return false;
-  if (record.productUuid && machine.productUuid) return record.productUuid === machine.productUuid;
-  if (record.instanceId && instanceId) return record.instanceId === instanceId;
-  return true;
+  const differs = (recorded: string | undefined, now: string | undefined): boolean => recorded !== undefined && now !== undefined && recorded !== now;
+  return !differs(record.productUuid, machine.productUuid) && !differs(record.instanceId, instanceId);
 }
 
 /** The metadata server's instance id when it answers with a valid one. */
