@@ -10,6 +10,7 @@ import { EXIT, exitCodeFor } from '../report/exit-code.js';
 import { renderHuman } from '../report/render-human.js';
 import type { Report } from '../report/model.js';
 import { publishToSerial } from '../daemon/serial-report.js';
+import { firstBootDone, instanceIdOf, planPass, recordPass, runPlannedPass } from '../daemon/lifecycle.js';
 
 const STAGES: readonly Stage[] = ['early', 'network'];
 /** How long an apply waits for another run (e.g. the daemon's pass) to finish. */
@@ -67,20 +68,26 @@ export async function runPassCommand({ mode, argv }: PassCommandSpec, help: stri
   try {
     // Read state only once the lock is ours: the run we waited for may just have changed it.
     const state = lock ? await StateStore.load(session.host) : session.state;
-    const report = await runPass({
+    const base = {
       host: session.host,
-      modules: session.modules,
       settings: session.settings,
       metadata: session.metadataView(stage),
       state,
       log: session.log,
-      mode: passMode,
-      respectFrequency: stage !== undefined,
       // sshd of a root that is not the running system is not running: an image build may make keys.
       beforeSshd: stage === 'early' || (stage === undefined && !session.host.live),
       machine: session.machine,
-      console: (lines) => session.serial.writeLines(lines),
-    });
+      console: (lines: readonly string[]) => session.serial.writeLines(lines),
+    };
+    // A unit's automatic stage run follows the lifecycle (docs/lifecycle.md): after the
+    // instance's first-boot apply, report mode writes nothing.
+    const automatic = passMode === 'apply' && stage !== undefined;
+    const setUp = automatic && firstBootDone(state, session.machine, stage === 'network' ? await instanceIdOf(base.metadata) : undefined);
+    const plan = planPass(session.config.core.mode as 'report' | 'enforce', setUp);
+    const report = automatic
+      ? await runPlannedPass(plan, session.modules, base)
+      : await runPass({ ...base, modules: session.modules, mode: passMode, respectFrequency: stage !== undefined });
+    if (automatic && stage === 'network') await recordPass(state, plan, report, session.machine, setUp, session.host.now());
     if (passMode === 'apply') await state.saveReport(report);
     await publishToSerial(session.host, session.serial, report, lock !== undefined);
     printReport(report, values.json);

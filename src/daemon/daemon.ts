@@ -5,7 +5,8 @@ import { summaryLine, type Report } from '../report/model.js';
 import { LockTimeoutError, RunLock } from '../state/run-lock.js';
 import { StateStore } from '../state/store.js';
 import { watchInstanceAttributes } from './attribute-watch.js';
-import { decidePass, rememberBootPass, rememberRemediation, runDaemonPass, type DaemonMode } from './daemon-pass.js';
+import { decidePass, rememberRemediation, runDaemonPass, type DaemonMode } from './daemon-pass.js';
+import { firstBootDone, instanceIdOf, recordPass } from './lifecycle.js';
 import { GuestStatusPublisher } from './guest-status.js';
 import { SystemdNotifier, watchdogIntervalMs } from './notify.js';
 import { publishToSerial } from './serial-report.js';
@@ -127,7 +128,8 @@ export class Daemon {
       const state = await StateStore.load(session.host);
       const metadata = session.metadataView(undefined, signal);
       const attributes = await metadata.instanceAttributes().catch(() => ({}));
-      const decision = decidePass(session.config.core.mode as DaemonMode, attributes, state, session.machine.bootId);
+      const setUp = firstBootDone(state, session.machine, await instanceIdOf(metadata));
+      const decision = decidePass(session.config.core.mode as DaemonMode, attributes, state, setUp);
       session.log.info(`mode ${decision.mode}: ${decision.kind === 'report' ? 'check' : decision.kind}${decision.remediate !== undefined ? ' (remediation requested)' : ''}`);
       report = await runDaemonPass(
         session,
@@ -149,7 +151,7 @@ export class Daemon {
         return;
       }
       if (decision.remediate !== undefined) await rememberRemediation(state, decision.remediate);
-      if (decision.kind !== 'report' && !report.summary.metadataUnreachable) await rememberBootPass(state, session.machine.bootId);
+      await recordPass(state, decision.kind, report, session.machine, setUp, session.host.now());
       await state.saveReport(report);
       await publishToSerial(session.host, session.serial, report, true);
     } finally {

@@ -55,14 +55,14 @@ export interface DaemonUnderTest {
 }
 
 /** Starts `gce-firstboot watch` on a sandbox root, its serial port a plain file in the root. */
-export function startDaemon(options: { metadataHost: string; config?: string; env?: Record<string, string>; serialPort?: string; root?: string; only?: string }): DaemonUnderTest {
+export function startDaemon(options: { metadataHost: string; config?: string; env?: Record<string, string>; serialPort?: string; root?: string; only?: string; args?: string[] }): DaemonUnderTest {
   const root = options.root ?? sandboxRoot();
   const serialPort = options.serialPort ?? '/dev/ttyS0';
   mkdirSync(path.join(root, 'dev'), { recursive: true });
   if (!options.serialPort) writeFileSync(path.join(root, 'dev/ttyS0'), '');
   const configPath = path.join(tempDir('gfb-conf-'), 'gce-firstboot.conf');
   writeFileSync(configPath, `[core]\nserial_port = ${serialPort}\ncheck_interval_sec = 3600\nboot_deadline_sec = 2\n${options.config ?? ''}`);
-  const child = execa(process.execPath, [CLI, 'watch', '--root', root, '--metadata-host', options.metadataHost, '--config', configPath, '--only', options.only ?? 'hostname'], {
+  const child = execa(process.execPath, [CLI, 'watch', '--root', root, '--metadata-host', options.metadataHost, '--config', configPath, '--only', options.only ?? 'hostname', ...(options.args ?? [])], {
     reject: false,
     env: { JOURNAL_STREAM: '', NOTIFY_SOCKET: '', ...options.env },
     buffer: false,

@@ -116,7 +116,7 @@ describe('gce-firstboot watch', () => {
     await stopDaemon(daemon);
   });
 
-  it('in report mode, applies the settings enforced every boot once per boot, then only reports their drift', async () => {
+  it("in report mode, the instance's first boot applies the settings, then passes only report their drift, after a restart too", async () => {
     const { emulator, host } = await startEmulator();
     const root = sandboxRoot();
     const localtime = path.join(root, 'etc/localtime');

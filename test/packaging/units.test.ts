@@ -146,6 +146,9 @@ describe.each([
     expect(one(unit, 'Service', 'ProtectSystem')).toBe('true');
     expect(get(unit, 'Service', 'ReadOnlyPaths')).toEqual([]);
   });
+  it('keeps /boot writable under ProtectSystem=true, for update-grub / grub2-mkconfig and System.map (and /boot/efi where it exists)', () => {
+    expect(get(unit, 'Service', 'ReadWritePaths')).toEqual(['-/boot', '-/boot/efi']);
+  });
   it('leaves /proc/sys writable and the real UTS namespace (sysctl, hostname)', () => {
     expect(one(unit, 'Service', 'ProtectKernelTunables') ?? 'no').toBe('no');
     expect(one(unit, 'Service', 'ProtectHostname') ?? 'no').toBe('no');

@@ -7,6 +7,8 @@ import { startEmulator } from '../helpers/emulator.js';
 import { CLI, reportOf, runCli } from '../helpers/cli.js';
 import { waitFor } from '../daemon/harness.js';
 import { SERIAL_PREFIX } from '../../src/report/serial-protocol.js';
+import { Host } from '../../src/host/host.js';
+import { RunLock } from '../../src/state/run-lock.js';
 
 const daemons: ReturnType<typeof execa>[] = [];
 afterEach(async () => {
@@ -42,12 +44,8 @@ function startWatch(root: string, metadataHost: string): { configPath: string; s
   };
 }
 
-function lockHolder(root: string): string | undefined {
-  try {
-    return readFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), 'utf8').split(/\s+/)[0];
-  } catch {
-    return undefined;
-  }
+async function lockHolder(root: string): Promise<number | undefined> {
+  return RunLock.holder(new Host({ root, live: false }));
 }
 
 /** Temp files and scratch dirs (.NAME.gce-firstboot-...) anywhere below root. */
@@ -97,7 +95,7 @@ describe('apply while watch runs on the same root', () => {
       if (serialSummaries(root).length === 0) {
         samplesDuringDaemonPass++;
         expect(written, 'an apply wrote while the daemon held the run lock').toBe(false);
-        expect(lockHolder(root)).toBe(daemonPid);
+        expect(await lockHolder(root)).toBe(daemonPid);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -113,7 +111,7 @@ describe('apply while watch runs on the same root', () => {
 
     emulator.faults = {};
     expect(await watch.stop()).toBe(0);
-    expect(lockHolder(root)).toBeUndefined();
+    expect(await lockHolder(root)).toBeUndefined();
     expect(litter(root)).toEqual([]);
     const check = await runCli(['check', '--root', root, '--metadata-host', host]);
     expect(check.exitCode, check.stdout).toBe(0);

@@ -7,6 +7,7 @@ import { FIXTURE_ROOTS, sandboxRoot } from '../helpers/sandbox.js';
 import { startEmulator } from '../helpers/emulator.js';
 import { CLI, reportOf, runCli } from '../helpers/cli.js';
 import { Host } from '../../src/host/host.js';
+import { RunLock } from '../../src/state/run-lock.js';
 
 const RUNS = 200;
 
@@ -159,42 +160,6 @@ describe('sealing after a killed run', () => {
 });
 
 describe('the run lock', () => {
-  it('a stale lock from a killed run is taken over', async () => {
-    const root = sandboxRoot();
-    const { host } = await startEmulator();
-    const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
-    const dead = execa('true');
-    const deadPid = dead.pid;
-    await dead;
-    expect(deadPid).toBeGreaterThan(0);
-    writeFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), `${deadPid}\n`);
-    const result = await runCli(['apply', '--root', root, '--metadata-host', host]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(existsSync(path.join(root, 'var/lib/gce-firstboot/run.lock'))).toBe(false);
-  });
-
-  it('a lock whose pid now belongs to another process (reused after a crash or reboot) is taken over', async () => {
-    const root = sandboxRoot();
-    const { host } = await startEmulator();
-    const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
-    writeFileSync(path.join(root, 'var/lib/gce-firstboot/run.lock'), `${process.pid} 1\n`);
-    const result = await runCli(['apply', '--root', root, '--metadata-host', host]);
-    expect(result.exitCode, result.stderr).toBe(0);
-  });
-
-  it('a lock file with no pid in it (litter) is taken over once it is old', async () => {
-    const root = sandboxRoot();
-    const { host } = await startEmulator();
-    const { mkdirSync, writeFileSync, utimesSync } = await import('node:fs');
-    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
-    const lock = path.join(root, 'var/lib/gce-firstboot/run.lock');
-    writeFileSync(lock, 'garbage');
-    utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
-    expect((await runCli(['apply', '--root', root, '--metadata-host', host])).exitCode).toBe(0);
-  });
-
   it('two applies at once are serialized: both succeed, the second finds nothing to do', async () => {
     const root = sandboxRoot();
     const { host } = await startEmulator();
@@ -209,17 +174,14 @@ describe('the run lock', () => {
     expect(changes[1]).toBeGreaterThan(0);
   });
 
-  it('a live lock makes apply wait, and it proceeds once the holder is gone', async () => {
+  it('a live lock makes apply wait, and it proceeds once the holder lets go', async () => {
     const root = sandboxRoot();
     const { host } = await startEmulator();
-    const { mkdirSync, writeFileSync, rmSync } = await import('node:fs');
-    mkdirSync(path.join(root, 'var/lib/gce-firstboot'), { recursive: true });
-    const lock = path.join(root, 'var/lib/gce-firstboot/run.lock');
-    writeFileSync(lock, `${process.pid}\n`);
+    const lock = await RunLock.acquire(new Host({ root, live: false }), 0);
     const pending = runCli(['apply', '--root', root, '--metadata-host', host]);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe('debian\n');
-    rmSync(lock);
+    await lock.release();
     expect((await pending).exitCode).toBe(0);
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe('demo-vm\n');
   });

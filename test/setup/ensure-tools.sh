@@ -27,6 +27,7 @@ declare -A PACKAGE_OF=(
   [qemu-system-x86_64]=qemu-system-x86
   [mmdebstrap]=mmdebstrap
   [grub-mkimage]=grub-pc-bin
+  [grub-mkconfig]=grub-common
   [dpkg-deb]=dpkg
   [lintian]=lintian
   [rpmbuild]=rpm

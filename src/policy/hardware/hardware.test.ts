@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
 import { reportOf, runCli } from '../../../test/helpers/cli.js';
+import { startEmulator } from '../../../test/helpers/emulator.js';
 
 interface FakeDevice {
   slot: string;
@@ -53,9 +54,23 @@ function fakeProc(serial: string): string {
   return proc;
 }
 
-function run(mode: string, sys: string, proc?: string) {
-  return runCli([mode, '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'network', '--offline', '--json', '--sys-dir', sys, ...(proc ? ['--proc-dir', proc] : [])]);
+function run(mode: string, sys: string, proc?: string, metadataHost?: string) {
+  const metadata = metadataHost ? ['--metadata-host', metadataHost] : ['--offline'];
+  return runCli([mode, '--root', sandboxRoot(), '--only', 'hardware', '--stage', 'network', ...metadata, '--json', '--sys-dir', sys, ...(proc ? ['--proc-dir', proc] : [])]);
 }
+
+/** A metadata emulator whose instance has this machine type. */
+async function machineType(type: string): Promise<string> {
+  const { emulator, host } = await startEmulator();
+  emulator.set('instance/machine-type', `projects/123456789012/machineTypes/${type}`);
+  return host;
+}
+
+/** A C3-style VM: Google's NVMe controller (nvme driver) and gVNIC (gve), no PIIX4. */
+const NVME_GVNIC: FakeDevice[] = [
+  { slot: '0000:00:03.0', id: '1ae0:001f', driver: 'nvme' },
+  { slot: '0000:00:04.0', id: '1ae0:0042', driver: 'gve' },
+];
 
 describe('hardware module', () => {
   it('on Compute Engine hardware reports what it sees, all compliant', async () => {
@@ -64,6 +79,7 @@ describe('hardware module', () => {
     const findings = reportOf(result).modules[0]!.findings;
     expect(findings.every((f) => f.severity === 'info')).toBe(true);
     expect(findings.map((f) => f.actual)).toEqual([
+      'machine type not known (metadata not consulted)',
       '0000:00:04.0 1af4:1000, driver virtio-pci + virtio_net',
       '0000:00:03.0 1af4:1004, driver virtio-pci + virtio_scsi',
       '0000:00:01.3 8086:7113, driver piix4_smbus',
@@ -90,7 +106,7 @@ describe('hardware module', () => {
     expect(module.changes).toEqual([]);
     expect(module.findings.filter((f) => f.severity === 'drift').map((f) => [f.key, f.actual])).toEqual([
       ['ethernet (virtio-net 1af4:1000 or gVNIC 1ae0:0042)', 'not on the PCI bus'],
-      ['scsi (virtio-scsi 1af4:1004)', '0000:00:03.0 1af4:1004, driver virtio-pci'],
+      ['disk controller (virtio-scsi 1af4:1004 or NVMe 1ae0:001f)', '0000:00:03.0 1af4:1004, driver virtio-pci'],
       ['ttyS1', 'uart unknown, irq 3'],
       ['ttyS2', 'absent'],
       ['ttyS3', 'absent'],
@@ -102,7 +118,7 @@ describe('hardware module', () => {
     expect(result.exitCode).toBe(0);
     const findings = reportOf(result).modules[0]!.findings;
     expect(findings.filter((f) => f.severity !== 'info').every((f) => f.severity === 'warning' && f.cause?.includes('not a Compute Engine VM (Standard PC'))).toBe(true);
-    expect(findings.filter((f) => f.severity === 'warning').map((f) => f.key)).toEqual(['scsi (virtio-scsi 1af4:1004)', 'PIIX4 ACPI bridge (8086:7113)', 'PIIX4 ISA bridge (8086:7110)', 'ttyS1', 'ttyS2', 'ttyS3']);
+    expect(findings.filter((f) => f.severity === 'warning').map((f) => f.key)).toEqual(['disk controller (virtio-scsi 1af4:1004 or NVMe 1ae0:001f)', 'PIIX4 ACPI bridge (8086:7113)', 'PIIX4 ISA bridge (8086:7110)', 'ttyS1', 'ttyS2', 'ttyS3']);
   });
 
   it('on this machine (not Compute Engine) reads the real sysfs and serial driver and only warns', async () => {
@@ -131,5 +147,40 @@ describe('hardware module', () => {
     const result = await run('check', fakeSys('Google Compute Engine', GCE_DEVICES));
     expect(result.exitCode).toBe(0);
     expect(reportOf(result).modules[0]!.findings.at(-1)).toMatchObject({ key: 'serial ports', severity: 'info', actual: expect.stringContaining('not checked') });
+  });
+
+  it('nvme-hardware: a C3 VM with its disk behind the NVMe controller and a gVNIC NIC is compliant, and the check names c3\'s expectations', async () => {
+    const result = await run('check', fakeSys('Google Compute Engine', NVME_GVNIC), fakeProc(GCE_SERIAL), await machineType('c3-standard-4'));
+    expect(result.exitCode, result.stderr).toBe(0);
+    const findings = reportOf(result).modules[0]!.findings;
+    expect(findings.every((f) => f.severity === 'info')).toBe(true);
+    expect(findings.slice(0, 3).map((f) => [f.key, f.expected, f.actual])).toEqual([
+      ['machine family', 'c3: disks on NVMe only, network on gVNIC only', 'c3-standard-4'],
+      ['ethernet (gVNIC 1ae0:0042)', 'present, driver bound', '0000:00:04.0 1ae0:0042, driver gve'],
+      ['disk controller (NVMe 1ae0:001f)', 'present, driver bound', '0000:00:03.0 1ae0:001f, driver nvme'],
+    ]);
+  });
+
+  it('a C4 VM that shows virtio-scsi and virtio-net instead is drift, naming what c4 expects', async () => {
+    const result = await run('check', fakeSys('Google Compute Engine', GCE_DEVICES), fakeProc(GCE_SERIAL), await machineType('c4-standard-8'));
+    expect(result.exitCode).toBe(1);
+    expect(reportOf(result).modules[0]!.findings.filter((f) => f.severity === 'drift').map((f) => [f.key, f.actual])).toEqual([
+      ['ethernet (gVNIC 1ae0:0042)', 'not on the PCI bus'],
+      ['disk controller (NVMe 1ae0:001f)', 'not on the PCI bus'],
+    ]);
+  });
+
+  it('an N2 VM accepts NVMe and gVNIC as well as virtio; an NVMe controller without its driver is drift', async () => {
+    const devices = [...GCE_DEVICES.slice(0, 2), ...NVME_GVNIC];
+    const host = await machineType('n2-standard-2');
+    const ok = await run('check', fakeSys('Google Compute Engine', devices), fakeProc(GCE_SERIAL), host);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(reportOf(ok).modules[0]!.findings[0]).toMatchObject({ key: 'machine family', expected: 'n2: disks on virtio-scsi or NVMe, network on virtio-net or gVNIC' });
+    const unbound = [...GCE_DEVICES.slice(0, 2), { ...NVME_GVNIC[0]!, driver: undefined }, NVME_GVNIC[1]!];
+    const drift = await run('check', fakeSys('Google Compute Engine', unbound), fakeProc(GCE_SERIAL), host);
+    expect(drift.exitCode).toBe(1);
+    expect(reportOf(drift).modules[0]!.findings.filter((f) => f.severity === 'drift')).toEqual([
+      expect.objectContaining({ key: 'disk controller (virtio-scsi 1af4:1004 or NVMe 1ae0:001f)', actual: '0000:00:03.0 1ae0:001f, driver none', cause: 'no kernel driver bound' }),
+    ]);
   });
 });

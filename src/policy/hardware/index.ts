@@ -1,19 +1,10 @@
 import { defineModule, type Finding, type ModuleContext, type Severity } from '../types.js';
 import { listPciDevices, type PciDevice } from './pci.js';
+import { expectationFor, familyOf, type FamilyExpectation } from './families.js';
 import { parseSerialDriver, type SerialPortInfo } from './serial.js';
 
 const MODULE = 'hardware';
 
-/**
- * The virtual hardware Compute Engine gives a VM (seed 003, "Hardware support requirements").
- * Modern virtio ids (1041 net, 1048 scsi) use the same drivers and are accepted too.
- */
-const EXPECTED_PCI = [
-  { key: 'ethernet (virtio-net 1af4:1000 or gVNIC 1ae0:0042)', ids: ['1af4:1000', '1af4:1041', '1ae0:0042'], needsDriver: true },
-  { key: 'scsi (virtio-scsi 1af4:1004)', ids: ['1af4:1004', '1af4:1048'], needsDriver: true },
-  { key: 'PIIX4 ACPI bridge (8086:7113)', ids: ['8086:7113'], needsDriver: false },
-  { key: 'PIIX4 ISA bridge (8086:7110)', ids: ['8086:7110'], needsDriver: false },
-] as const;
 /** ttyS0..3: 16550A on IRQ 4, 3, 6, 7. */
 const EXPECTED_SERIAL_IRQS = [4, 3, 6, 7];
 
@@ -32,6 +23,17 @@ async function observeSerial(ctx: ModuleContext): Promise<Observed['serial']> {
   if (text === undefined) return { problem: `${path} absent or unreadable (needs root)`, severity: 'warning' };
   const ports = parseSerialDriver(text);
   return ports ? { ports } : { problem: `${path}: not in the serinfo format; left unjudged`, severity: 'drift' };
+}
+
+/** The machine family's expectations; the machine type comes from metadata when it answers. */
+async function desired(ctx: ModuleContext): Promise<Desired> {
+  const machineType = ctx.metadata.available ? await ctx.metadata.text('instance/machine-type').catch(() => undefined) : undefined;
+  return { machineType: machineType?.trim().split('/').pop(), expectation: expectationFor(familyOf(machineType)) };
+}
+
+interface Desired {
+  machineType: string | undefined;
+  expectation: FamilyExpectation;
 }
 
 async function observe(ctx: ModuleContext): Promise<Observed> {
@@ -63,16 +65,19 @@ function serialFindings(have: Observed, severity: Severity): Omit<Finding, 'modu
   return findings;
 }
 
-function diff(_want: unknown, have: Observed): Finding[] {
+function diff(want: Desired, have: Observed): Finding[] {
   const severity: Severity = have.computeEngine ? 'drift' : 'warning';
   const cause = have.computeEngine ? 'virtual hardware or kernel drivers; not fixable in-guest' : `not a Compute Engine VM (${have.product})`;
-  const findings: Omit<Finding, 'module'>[] = [];
-  for (const want of EXPECTED_PCI) {
-    const found = have.pci.devices.filter((d) => (want.ids as readonly string[]).includes(`${d.vendor}:${d.device}`));
-    if (!found.length) findings.push({ key: want.key, expected: 'present', actual: 'not on the PCI bus', severity, cause });
-    for (const device of found) {
-      const bound = !want.needsDriver || device.fullyBound;
-      findings.push({ key: want.key, expected: want.needsDriver ? 'present, driver bound' : 'present', actual: describe(device), severity: bound ? 'info' : severity, ...(bound ? {} : { cause: 'no kernel driver bound' }) });
+  const findings: Omit<Finding, 'module'>[] = [
+    { key: 'machine family', expected: want.expectation.summary, actual: want.machineType ?? 'machine type not known (metadata not consulted)', severity: 'info' },
+  ];
+  for (const device of want.expectation.devices) {
+    const key = `${device.what} (${device.label})`;
+    const found = have.pci.devices.filter((d) => device.ids.includes(`${d.vendor}:${d.device}`));
+    if (!found.length) findings.push({ key, expected: 'present', actual: 'not on the PCI bus', severity, cause });
+    for (const pci of found) {
+      const bound = !device.needsDriver || pci.fullyBound;
+      findings.push({ key, expected: device.needsDriver ? 'present, driver bound' : 'present', actual: describe(pci), severity: bound ? 'info' : severity, ...(bound ? {} : { cause: 'no kernel driver bound' }) });
     }
   }
   for (const slot of have.pci.unreadable) findings.push({ key: `PCI ${slot}`, expected: 'vendor and device ids like 0x1af4', actual: 'unreadable ids; left unjudged', severity: 'warning' });
@@ -80,14 +85,14 @@ function diff(_want: unknown, have: Observed): Finding[] {
   return findings.map((finding) => ({ module: MODULE, fixable: false, ...finding }));
 }
 
-export const hardwareModule = defineModule<Record<string, never>, Observed>({
+export const hardwareModule = defineModule<Desired, Observed>({
   id: MODULE,
   title: 'Virtual hardware the guest sees',
   frequency: 'always',
   stage: 'network',
   needsMetadata: false,
   options: {},
-  desired: async () => ({}),
+  desired,
   observe,
   diff,
 });

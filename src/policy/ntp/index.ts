@@ -30,8 +30,8 @@ async function observe(ctx: ModuleContext): Promise<Observed> {
 }
 
 function describeSources(config: LineConfig): string {
-  const all = [...config.wanted, ...config.unwanted].sort((a, b) => (a.file === b.file ? a.number - b.number : a.file === config.main ? -1 : 1));
-  return all.map((source) => `${source.file === config.main ? '' : `${source.file}: `}${source.line.trim()}`).join('; ') || '(no time source)';
+  const all = [...config.wanted, ...config.unwanted].filter((source) => source.file === config.main).sort((a, b) => a.number - b.number);
+  return all.map((source) => source.line.trim()).join('; ') || '(no time source)';
 }
 
 function diff(want: Desired, have: Observed): Finding[] {
@@ -42,6 +42,17 @@ function diff(want: Desired, have: Observed): Finding[] {
       findings.push({ module: 'ntp', key: config.main, expected: only, actual: `not understood, left alone: ${config.problems.join('; ')}`, fixable: false });
     } else if (config.unwanted.length > 0 || config.wanted.length === 0) {
       findings.push({ module: 'ntp', key: config.main, expected: only, actual: describeSources(config) });
+    }
+    for (const source of config.problems.length > 0 ? [] : config.authored) {
+      findings.push({
+        module: 'ntp',
+        key: `${source.file}:${source.number}`,
+        expected: only,
+        actual: source.line.trim(),
+        severity: 'warning',
+        cause: `override: a time source added in ${source.file}:${source.number}, not in ${config.main}; left alone (an author's or admin's choice)`,
+        fixable: false,
+      });
     }
   }
   const timesyncd = have.timesyncd;
@@ -54,8 +65,9 @@ function diff(want: Desired, have: Observed): Finding[] {
       key: TIMESYNCD_DROPIN,
       expected: 'NTP=metadata.google.internal, FallbackNTP=',
       actual: `NTP=${timesyncd.servers.join(' ')}, FallbackNTP=${timesyncd.fallback?.join(' ') ?? '(compiled-in default pool)'}`,
-      ...(timesyncd.overriddenBy.length ? { cause: `${timesyncd.overriddenBy.join(', ')} sorts after our drop-in and adds servers` } : {}),
-      ...(ourFileInPlace ? { fixable: false } : {}),
+      ...(timesyncd.overriddenBy.length ? { cause: `${ourFileInPlace ? 'override: ' : ''}${timesyncd.overriddenBy.join(', ')} sorts after our drop-in and adds servers${ourFileInPlace ? '; left alone' : ''}` } : {}),
+      // Our drop-in is in place and a later one adds servers: the author's or admin's choice.
+      ...(ourFileInPlace ? { fixable: false, ...(timesyncd.overriddenBy.length ? { severity: 'warning' as const } : {}) } : {}),
     });
   }
   for (const binary of have.orphans) {
@@ -72,7 +84,8 @@ async function fixLineConfig(ctx: ModuleContext, flavour: LineFlavour, main: str
   const config = await readLineConfig(ctx.host, flavour, main);
   if (config.problems.length > 0) return [];
   const changes: Change[] = [];
-  for (const [file, text] of config.texts) {
+  // Only the main file: sources in included files are the author's or admin's (an override).
+  for (const [file, text] of [...config.texts].filter(([name]) => name === main)) {
     const edited = disableLines(text, (line) => {
       const words = wordsOf(flavour, line);
       return isSource(flavour, words) && !isWantedSource(words);

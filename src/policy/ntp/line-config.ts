@@ -29,7 +29,13 @@ export interface LineConfig {
   /** Every file that is part of the configuration (main first), with its text. */
   texts: Map<string, string>;
   wanted: SourceLine[];
+  /** Other sources in the main file (the distribution's defaults): replaced by ours. */
   unwanted: SourceLine[];
+  /**
+   * Other sources in files the main file includes (conf.d, include): placed there on purpose by
+   * the image's author or admin, so an override that is reported and kept.
+   */
+  authored: SourceLine[];
   /** Why we cannot be sure what the daemon reads: such a configuration is reported, never edited. */
   problems: string[];
 }
@@ -77,7 +83,7 @@ async function includedFiles(host: Host, flavour: LineFlavour, words: readonly s
 
 /** Reads a daemon's configuration with the files it includes, and sorts its time sources. */
 export async function readLineConfig(host: Host, flavour: LineFlavour, main: string): Promise<LineConfig> {
-  const config: LineConfig = { flavour, main, texts: new Map(), wanted: [], unwanted: [], problems: [] };
+  const config: LineConfig = { flavour, main, texts: new Map(), wanted: [], unwanted: [], authored: [], problems: [] };
   const queue = [main];
   while (queue.length > 0) {
     const file = queue.shift()!;
@@ -98,7 +104,7 @@ export async function readLineConfig(host: Host, flavour: LineFlavour, main: str
       if (words.length === 0) continue;
       if (isSource(flavour, words)) {
         if (NEEDS_ADDRESS.includes(words[0]!) && words.length < 2) config.problems.push(`${file}:${number}: "${words[0]}" without an address`);
-        else (isWantedSource(words) ? config.wanted : config.unwanted).push({ file, number, line });
+        else (isWantedSource(words) ? config.wanted : file === main ? config.unwanted : config.authored).push({ file, number, line });
         continue;
       }
       const included = await includedFiles(host, flavour, words);

@@ -91,14 +91,23 @@ describe('ntp module: chrony', () => {
     expect(after).toBe(`server metadata.google.internal iburst prefer\n${PREFIX}pool time.google.com\n`);
   });
 
-  it('follows confdir: a server in conf.d is commented out in its own file and reported', async () => {
+  it("author-override: a chrony source the image's author added in conf.d is kept and reported with file:line, also on the first boot", async () => {
     const root = sandboxRoot('debian-12');
-    writeRooted(root, '/etc/chrony/conf.d/site.conf', '# site\nserver time.example.com iburst\n');
+    const site = '# site\nserver time.example.com iburst\n';
+    writeRooted(root, '/etc/chrony/conf.d/site.conf', site);
     const check = await runOffline('check', 'ntp', root);
-    expect(moduleResult(check).findings[0]!.actual).toContain('/etc/chrony/conf.d/site.conf: server time.example.com iburst');
+    expect(moduleResult(check).findings.find((f) => f.key === '/etc/chrony/conf.d/site.conf:2')).toMatchObject({
+      severity: 'warning',
+      actual: 'server time.example.com iburst',
+      cause: expect.stringMatching(/^override: /),
+    });
+    // The distribution's pool in chrony.conf is still replaced by the metadata server.
     expect((await runOffline('apply', 'ntp', root)).exitCode).toBe(0);
-    expect(readRooted(root, '/etc/chrony/conf.d/site.conf')).toBe(`# site\n${PREFIX}server time.example.com iburst\n`);
-    expect((await runOffline('check', 'ntp', root)).exitCode).toBe(0);
+    expect(readRooted(root, '/etc/chrony/conf.d/site.conf')).toBe(site);
+    expect(readRooted(root, '/etc/chrony/chrony.conf')).toContain(`${PREFIX}pool 2.debian.pool.ntp.org iburst`);
+    const again = await runOffline('check', 'ntp', root);
+    expect(again.exitCode).toBe(0);
+    expect(moduleResult(again).findings.map((f) => [f.key, f.severity])).toEqual([['/etc/chrony/conf.d/site.conf:2', 'warning']]);
   });
 
   it.each([
@@ -157,16 +166,16 @@ describe('ntp module: systemd-timesyncd', () => {
     expect(reportOf(await runOffline('apply', 'ntp', root)).summary.changes).toBe(0);
   });
 
-  it('servers from the dhclient hook (sorting before ours) are dropped; a later drop-in is named as the cause', async () => {
+  it('servers from the dhclient hook (sorting before ours) are dropped; an admin\'s later drop-in is an override, kept', async () => {
     const root = sandboxRoot('debian-12-timesyncd');
     writeRooted(root, '/run/systemd/timesyncd.conf.d/01-dhclient.conf', '[Time]\nNTP=10.0.0.1\n');
     expect((await runOffline('apply', 'ntp', root)).exitCode).toBe(0);
     writeRooted(root, '/etc/systemd/timesyncd.conf.d/90-site.conf', '[Time]\nNTP=time.example.com\n');
     const applied = await runOffline('apply', 'ntp', root);
-    expect(applied.exitCode).toBe(1);
+    expect(applied.exitCode).toBe(0);
     const finding = moduleResult(applied).findings[0]!;
     expect(finding.actual).toBe('NTP=metadata.google.internal time.example.com, FallbackNTP=');
-    expect(finding.cause).toContain('/etc/systemd/timesyncd.conf.d/90-site.conf');
+    expect(finding).toMatchObject({ severity: 'warning', cause: expect.stringMatching(/^override: \/etc\/systemd\/timesyncd.conf.d\/90-site.conf sorts after/) });
     expect(reportOf(applied).summary.changes).toBe(0);
   });
 

@@ -18,6 +18,30 @@ function lacks(lines: string[], token: string): boolean {
   return lines.some((line) => !line.split(/\s+/).includes(token));
 }
 
+/**
+ * The distribution's own way to regenerate what `config` is: grubby for BLS entries (RHEL family),
+ * grub2-mkconfig for /boot/grub2/grub.cfg (RHEL family), update-grub for /boot/grub/grub.cfg
+ * (Debian, Ubuntu), else grub-mkconfig / grub2-mkconfig writing the file that exists.
+ */
+async function regenerateCommand(host: Host, config: string | undefined, token: string): Promise<BootloaderState['command']> {
+  if (config === BLS_ENTRIES) return (await installed(host, 'grubby')) ? { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] } : undefined;
+  const redhat = config === GRUB_CFGS[1];
+  const candidates = [
+    ...(redhat ? [{ program: 'grub2-mkconfig', args: ['-o', GRUB_CFGS[1]!] }] : [{ program: 'update-grub', args: [] }]),
+    { program: 'grub-mkconfig', args: ['-o', config ?? GRUB_CFGS[0]!] },
+    { program: 'grub2-mkconfig', args: ['-o', config ?? GRUB_CFGS[1]!] },
+  ];
+  for (const candidate of candidates) if (await installed(host, candidate.program)) return candidate;
+  return undefined;
+}
+
+/** On the running system: on PATH. For another root (an image): in that root's sbin/bin, for the hint. */
+async function installed(host: Host, program: string): Promise<boolean> {
+  if (host.root === '/') return host.hasCommand(program);
+  for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) if (await host.exists(`${dir}/${program}`)) return true;
+  return false;
+}
+
 /** Whether the generated bootloader config already passes `token` to every kernel entry. */
 export async function bootloaderState(host: Host, token: string): Promise<BootloaderState> {
   let config: string | undefined;
@@ -31,10 +55,7 @@ export async function bootloaderState(host: Host, token: string): Promise<Bootlo
     for (const name of blsFiles) options.push(...((await host.readText(`${BLS_ENTRIES}/${name}`)) ?? '').split('\n').filter((line) => /^options\s/.test(line)));
     missing = lacks(options, token);
   }
-  let command: BootloaderState['command'];
-  if (config === BLS_ENTRIES && (await host.hasCommand('grubby'))) command = { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] };
-  else if (await host.hasCommand('update-grub')) command = { program: 'update-grub', args: [] };
-  else if (await host.hasCommand('grub2-mkconfig')) command = { program: 'grub2-mkconfig', args: ['-o', config && config !== BLS_ENTRIES ? config : '/boot/grub2/grub.cfg'] };
+  const command = await regenerateCommand(host, config, token);
   const hint = command
     ? [command.program, ...command.args].join(' ')
     : `update-grub (Debian), or grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL; BLS entries: grubby --update-kernel=ALL --args=${token})`;

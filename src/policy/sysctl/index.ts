@@ -2,7 +2,7 @@ import { defineModule, type Change, type Finding, type ModuleContext } from '../
 import { bootOrder, parseAssignments } from './conf-files.js';
 import { FLOOR_KEYS, PUBLISHED_SYSCTLS } from './published.js';
 import { checkSetting, normalizeValue } from './syntax.js';
-import { expectedText, laterAssignment, OWN_FILE, persistedValue, renderOwnFile, satisfies, type Observed, type Rule } from './plan.js';
+import { expectedText, overriddenBy, OWN_FILE, persistedValue, renderOwnFile, satisfies, type Observed, type Rule } from './plan.js';
 
 interface Desired {
   rules: Rule[];
@@ -74,26 +74,27 @@ function diff(want: Desired, have: Observed): Finding[] {
       add({ key: fileKey, expected: value, actual: have.ownValues.get(rule.key) ?? '(absent)' });
     }
 
-    const later = laterAssignment(rule.key, have);
-    if (later && !satisfies(rule, later.value)) {
+    const override = overriddenBy(rule, have);
+    if (override) {
+      // An author's or admin's later file wins, at boot and at runtime: reported, never fought.
       add({
         key: `${rule.key} at boot`,
         expected: expectedText(rule),
-        actual: later.value,
-        cause: `${later.where} sets ${rule.key} = ${later.value} and is read after ${OWN_FILE}; change or remove that line (not edited by gce-firstboot)`,
+        actual: override.value,
+        severity: 'warning',
+        cause: `override: ${override.where} sets ${rule.key} = ${override.value} and is read after ${OWN_FILE}; left alone, at runtime too`,
         fixable: false,
       });
+      continue;
     }
-
     if (!have.live) continue;
     const current = have.runtime.get(rule.key);
     if (current === undefined) {
       add({ key: rule.key, expected: expectedText(rule), actual: '(not in this kernel)', severity: 'unsupported', fixable: false });
     } else if (!satisfies(rule, current)) {
-      add({ key: rule.key, expected: expectedText(rule), actual: current, ...(later && !satisfies(rule, later.value) ? { cause: `${later.where} sets ${later.value}` } : {}) });
+      add({ key: rule.key, expected: expectedText(rule), actual: current });
     }
   }
-
   const content = renderOwnFile([...planned]);
   if (have.ownText !== content && !findings.some((f) => f.key.startsWith(`${OWN_FILE} `) && f.severity !== 'info')) {
     add({ key: OWN_FILE, expected: 'the file as gce-firstboot writes it', actual: have.ownText === undefined ? '(absent)' : 'edited or outdated content' });
@@ -116,7 +117,7 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     const drifted = findings.some((f) => f.key === rule.key);
     // A forwarding switch just written may have reset this key since it was observed.
     const current = forwardingWritten && !drifted && ctx.host.live ? await ctx.host.readSysctl(rule.key).catch(() => undefined) : undefined;
-    const reset = current !== undefined && current !== value;
+    const reset = current !== undefined && current !== value && !overriddenBy(rule, have);
     if (!drifted && !reset) continue;
     try {
       await ctx.host.writeSysctl(rule.key, value);

@@ -29,12 +29,18 @@ export function readAfterOwn(file: ConfFile): boolean {
 }
 
 /** The last assignment of `key` read after our file, if any. */
-export function laterAssignment(key: string, observed: Observed): Assignment | undefined {
+function laterAssignment(key: string, observed: Observed): Assignment | undefined {
   let last: Assignment | undefined;
   for (const file of observed.others.filter(readAfterOwn)) {
     for (const assignment of file.assignments) if (assignment.key === key) last = assignment;
   }
   return last;
+}
+
+/** The later file's assignment that overrides a rule with another value, if any. */
+export function overriddenBy(rule: Rule, observed: Observed): Assignment | undefined {
+  const later = laterAssignment(rule.key, observed);
+  return later && !satisfies(rule, later.value) ? later : undefined;
 }
 
 /**
