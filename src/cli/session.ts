@@ -14,6 +14,7 @@ import { checkLogLevel, splitIds, type CommonValues } from './common-options.js'
 import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
 import { checkedRoot } from './checked-root.js';
+import { isInstalledSystem } from '../seal/installed-system.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
 
@@ -64,6 +65,9 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     ...(values['sys-dir'] ? { sysDir: path.resolve(values['sys-dir']) } : {}),
     ...(values['proc-dir'] ? { procDir: path.resolve(values['proc-dir']) } : {}),
   });
+  if (root !== '/' && !(await isInstalledSystem(host))) {
+    throw new UsageError(`--root ${values.root}: not an installed system (no /etc/os-release or /usr/lib/os-release)`);
+  }
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);

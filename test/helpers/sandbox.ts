@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -24,4 +24,15 @@ export function tempDir(prefix = 'gfb-'): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(dir);
   return dir;
+}
+
+/**
+ * A temp root that holds nothing but the mark of an installed system (usr/lib/os-release of no
+ * known distribution), removed after the test: check and apply refuse a root without one.
+ */
+export function bareSystemRoot(prefix = 'gfb-bare-'): string {
+  const root = tempDir(prefix);
+  mkdirSync(path.join(root, 'usr/lib'), { recursive: true });
+  writeFileSync(path.join(root, 'usr/lib/os-release'), 'NAME="Test Linux"\nID=testlinux\n');
+  return root;
 }

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,15 @@ describe('a --root that is not a directory', () => {
     writeFileSync(file, '');
     const onFile = await runCli(['apply', '--root', file, '--offline']);
     expect([onFile.exitCode, onFile.stderr]).toEqual([2, `gce-firstboot: --root ${file}: not a directory`]);
+  });
+
+  it('check, apply and watch --root on a directory holding no installed system: one-line usage error, exit 2, nothing created', async () => {
+    const empty = tempDir();
+    for (const command of [['check'], ['apply'], ['watch']]) {
+      const result = await runCli([...command, '--root', empty, '--offline']);
+      expect([result.exitCode, result.stderr]).toEqual([2, `gce-firstboot: --root ${empty}: not an installed system (no /etc/os-release or /usr/lib/os-release)`]);
+    }
+    expect(readdirSync(empty)).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
+import { bareSystemRoot, sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
 import { moduleResult, readRooted, runOffline, writeRooted } from '../../../test/helpers/offline-module.js';
 import { reportOf } from '../../../test/helpers/cli.js';
 import { debTool } from '../../../test/helpers/deb-tool.js';
@@ -143,7 +143,7 @@ describe('ntp module: ntpsec and ntp', () => {
   });
 
   it('ntp cuts comments at #: "server x # note" is a source, "#server x" is not', async () => {
-    const root = tempDir();
+    const root = bareSystemRoot();
     writeRooted(root, '/etc/ntp.conf', '#server old.example.com\nserver new.example.com iburst # note\n');
     const { after } = await applyAndProve(root, '/etc/ntp.conf');
     expect(after).toBe(`#server old.example.com\n${PREFIX}server new.example.com iburst # note\n${OURS.join('\n')}\n`);
@@ -191,14 +191,14 @@ describe('ntp module: systemd-timesyncd', () => {
 
 describe('ntp module: nothing to configure', () => {
   it('a root without any time service gets a warning, not drift', async () => {
-    const root = tempDir();
+    const root = bareSystemRoot();
     const check = await runOffline('check', 'ntp', root);
     expect(check.exitCode).toBe(0);
     expect(moduleResult(check).findings).toEqual([expect.objectContaining({ key: 'time service', severity: 'warning' })]);
   });
 
   it('chronyd without a chrony.conf is reported as something we cannot fix', async () => {
-    const root = tempDir();
+    const root = bareSystemRoot();
     writeRooted(root, '/usr/sbin/chronyd', '');
     const applied = await runOffline('apply', 'ntp', root);
     expect(applied.exitCode).toBe(1);

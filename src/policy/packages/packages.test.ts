@@ -1,7 +1,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
+import { bareSystemRoot, sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
 import { reportOf, runCli } from '../../../test/helpers/cli.js';
 
 /** What Debian's unattended-upgrades debconf question writes when answered yes. */
@@ -26,7 +26,7 @@ function debianWithUpdates(): string {
 
 /** Only the files this module looks at on a RHEL-like system. */
 function rhelRoot(): string {
-  const root = tempDir('gfb-rhel-');
+  const root = bareSystemRoot('gfb-rhel-');
   put(root, 'etc/redhat-release', 'Rocky Linux release 9.4 (Blue Onyx)\n');
   put(root, 'usr/sbin/sshd');
   put(root, 'usr/bin/dnf-automatic');
@@ -82,7 +82,7 @@ describe('packages module', () => {
   });
 
   it('says so when it does not know the distribution', async () => {
-    const root = tempDir('gfb-other-');
+    const root = bareSystemRoot('gfb-other-');
     put(root, 'usr/sbin/sshd');
     expect(reportOf(await run(root)).modules[0]!.findings).toMatchObject([{ severity: 'info', actual: 'unknown distribution; not checked' }]);
   });

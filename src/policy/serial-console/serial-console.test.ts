@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
+import { bareSystemRoot, sandboxRoot, tempDir } from '../../../test/helpers/sandbox.js';
 import { moduleResult, readRooted, runOffline, writeRooted } from '../../../test/helpers/offline-module.js';
 import { reportOf } from '../../../test/helpers/cli.js';
 
@@ -59,7 +59,7 @@ describe('serial-console module', () => {
   });
 
   it('replaces another ttyS0 console in place, keeping CRLF, a trailing comment and the missing final newline', async () => {
-    const root = tempDir();
+    const root = bareSystemRoot();
     const original = "# mine\r\nGRUB_CMDLINE_LINUX='console=ttyS0,115200n8 console=tty0'  # serial\r\nGRUB_TIMEOUT=1";
     writeRooted(root, '/etc/default/grub', original);
     await applyTwice(root);
@@ -143,7 +143,7 @@ describe('serial-console module', () => {
   });
 
   it('a root without /etc/default/grub gets a warning and only the journald drop-in', async () => {
-    const root = tempDir();
+    const root = bareSystemRoot();
     const applied = await runOffline('apply', 'serial-console', root);
     expect(applied.exitCode).toBe(0);
     expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: 'GRUB_CMDLINE_LINUX', severity: 'warning' })]);
