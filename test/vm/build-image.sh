@@ -105,6 +105,7 @@ if [ "${GCE_FIRSTBOOT_VM_TEST_UNIT:-1}" = 1 ]; then
   install -D -m 0755 "$HERE/guest/vm-test-report" "$ROOT/usr/local/sbin/vm-test-report"
   mkdir -p "$ROOT/usr/local/lib/vm-test/checks.d"
   [ -z "$DEB_PATH" ] || install -m 0755 "$HERE/guest/checks.d/agent-check.sh" "$ROOT/usr/local/lib/vm-test/checks.d/"
+  install -m 0755 "$HERE/guest/checks.d/dhcp-renew.sh" "$ROOT/usr/local/lib/vm-test/checks.d/"
   cat > "$ROOT/etc/systemd/system/vm-test-report.service" <<'EOF'
 [Unit]
 Description=VM test only: report boot facts on ttyS0 and power off
