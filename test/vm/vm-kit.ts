@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
-import { bootImage, defaultEmulatorCommand, defaultMetadata, REPO_ROOT, type BootOptions, type BootResult } from "./boot.js";
+import { bootImage, defaultEmulatorCommand, defaultMetadata, OVMF, REPO_ROOT, type BootOptions, type BootResult } from "./boot.js";
 import {
   agentPasses, changesOf, findingsOf, fingerprintsByType, inGuestCheck, isDrift, keyFileTimes, printedFingerprintBlocks, unitTimes,
 } from "./agent-log.js";
@@ -15,7 +15,7 @@ import type { ParsedSerialPass } from "../../src/report/serial-parse.js";
 export const SKIP_VM = process.env.GCE_FIRSTBOOT_SKIP_VM === "1";
 export const VM_DIR = join(REPO_ROOT, "test/vm");
 export const VM_TIMEOUT_MS = Number(process.env.GCE_FIRSTBOOT_VM_TIMEOUT ?? 900) * 1000;
-const TOOLS = ["qemu-system-x86_64", "mmdebstrap", "sfdisk", "mke2fs", "debugfs", "grub-mkimage", "socat", "mkfs.vfat", "mcopy"];
+const TOOLS = ["qemu-system-x86_64", "mmdebstrap", "sfdisk", "mke2fs", "debugfs", "grub-mkimage", "socat", "mkfs.vfat", "mcopy", "mmd"];
 
 /**
  * Our .deb: $GCE_FIRSTBOOT_DEB, else the newest out/gce-firstboot_*.deb (`npm run package`, which
@@ -45,11 +45,18 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   });
 }
 
+/** Packages whose files (not commands) the harness needs: GRUB's BIOS and EFI modules, OVMF. */
+const FILE_PACKAGES: [string, string][] = [
+  ["/usr/lib/grub/i386-pc/boot.img", "grub-pc-bin"],
+  ["/usr/lib/grub/x86_64-efi/linux.mod", "grub-efi-amd64-bin"],
+  [OVMF.code, "ovmf"],
+];
+
 async function ensureTools(): Promise<void> {
   await run("bash", [join(REPO_ROOT, "test/setup/ensure-tools.sh"), ...TOOLS]);
-  // grub-mkimage can come from grub-common alone; the BIOS modules are in grub-pc-bin.
-  if (!existsSync("/usr/lib/grub/i386-pc/boot.img")) {
-    await run("apt-get", ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", "--no-install-recommends", "grub-pc-bin"], {
+  const missing = FILE_PACKAGES.filter(([file]) => !existsSync(file)).map(([, pkg]) => pkg);
+  if (missing.length) {
+    await run("apt-get", ["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq", "--no-install-recommends", ...missing], {
       DEBIAN_FRONTEND: "noninteractive",
     });
   }
