@@ -74,7 +74,7 @@ describe("agent-log", () => {
   });
 
   it("compares the keys sshd serves with the hostkeys/* guest attributes, blob by blob", () => {
-    const served = servedKeys(["ecdsa-sha2-nistp256 AAAAE2Vj", "ssh-ed25519 AAAAC3Nz", "ssh-rsa AAAAB3Nz"]);
+    const served = servedKeys(["127.0.0.1:22 SSH-2.0-OpenSSH_10.0p2", "ecdsa-sha2-nistp256 AAAAE2Vj", "ssh-ed25519 AAAAC3Nz", "ssh-rsa AAAAB3Nz"]);
     expect(served).toEqual({ "ecdsa-sha2-nistp256": "AAAAE2Vj", "ssh-ed25519": "AAAAC3Nz", "ssh-rsa": "AAAAB3Nz" });
     const attributes = { hostkeys: { "ssh-ed25519": "ssh-ed25519 AAAAC3Nz root@vm1\n", "ssh-rsa": "AAAAB3Nz" }, other: "x" };
     expect(hostkeyAttributes(attributes)).toEqual({ "ssh-ed25519": "AAAAC3Nz", "ssh-rsa": "AAAAB3Nz" });

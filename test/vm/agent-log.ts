@@ -135,7 +135,8 @@ export function servedKeys(section: readonly string[] | undefined): Record<strin
   const out: Record<string, string> = {};
   for (const l of section ?? []) {
     const [alg, blob] = l.trim().split(/\s+/);
-    if (alg && blob) out[alg] = blob;
+    // OpenSSH 10's ssh-keyscan adds "# host:22 SSH-2.0-…" banner lines.
+    if (alg && blob && /^(ssh-|ecdsa-|sk-)/.test(alg)) out[alg] = blob;
   }
   return out;
 }

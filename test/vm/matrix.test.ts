@@ -49,7 +49,7 @@ function keysChangedOnceBeforeSshd(boot: () => AgentBoot): void {
 }
 
 for (const image of images) {
-  describe(`VM matrix: ${image.name} (${image.covers})`, () => {
+  describe(`VM matrix: ${image.name}`, () => {
     const dir = join(REPO_ROOT, "out/vm", image.name);
     const disk = join(dir, "boot.raw");
     const bootOpts = { disk, persistent: true, firmware: image.firmware, dhcpHostname: DHCP_HOSTNAME, timeoutMs, ...FIRST };
