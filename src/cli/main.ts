@@ -5,6 +5,7 @@ import { UsageError } from './usage-error.js';
 import { ConfigError } from '../config/schema.js';
 import { EXIT } from '../report/exit-code.js';
 import { LockTimeoutError } from '../state/run-lock.js';
+import { printable } from '../text/shown.js';
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -15,7 +16,9 @@ Makes a custom Compute Engine image come up right on every VM, and keeps it ther
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
 
-gce-firstboot <command> --help shows a command's options. --version prints the version.
+gce-firstboot <command> --help shows a command's options and exit codes. --version prints the
+version. Exit codes: 0 success, 1 drift or a failed rule, 2 usage or config error, 3 metadata
+server unreachable, 4 failure.
 `;
 }
 
@@ -36,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (known) {
-      process.stderr.write(`gce-firstboot: ${(error as Error).message}\n`);
+      // One line, whatever the arguments or the config held.
+      process.stderr.write(`gce-firstboot: ${printable((error as Error).message)}\n`);
       return EXIT.usage;
     }
     if (error instanceof LockTimeoutError) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Host } from '../host/host.js';
 import { SerialPort } from '../host/serial-port.js';
 import { parseConfig, type AgentConfig } from '../config/load.js';
-import { ConfigError } from '../config/schema.js';
+import { readConfigText } from '../config/read-file.js';
 import { MetadataClient } from '../metadata/client.js';
 import { MetadataView } from '../metadata/view.js';
 import { ALL_MODULES } from '../policy/registry.js';
@@ -32,14 +32,9 @@ export interface Session {
 }
 
 async function readConfig(host: Host, explicit: string | undefined): Promise<{ text: string | undefined; file: string }> {
-  if (explicit) {
-    try {
-      return { text: await fs.readFile(explicit, 'utf8'), file: explicit };
-    } catch (error) {
-      throw new ConfigError(`${explicit}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
-  return { text: await host.readText(DEFAULT_CONFIG_PATH), file: host.resolve(DEFAULT_CONFIG_PATH) };
+  if (explicit) return { text: await readConfigText(explicit, () => fs.readFile(explicit, 'utf8')), file: explicit };
+  const file = host.resolve(DEFAULT_CONFIG_PATH);
+  return { text: await readConfigText(file, () => host.readText(DEFAULT_CONFIG_PATH)), file };
 }
 
 function selectModules(config: AgentConfig, values: CommonValues, stage: Stage | undefined): PolicyModule[] {

@@ -2,6 +2,7 @@ import { parse } from 'ini';
 import { ConfigError, defaultsOf, parseOption, type OptionValue, type OptionValues } from './schema.js';
 import { CORE_OPTIONS } from './core-options.js';
 import type { PolicyModule } from '../policy/types.js';
+import { shown } from '../text/shown.js';
 
 export interface ModuleConfig {
   enabled: boolean;
@@ -15,8 +16,40 @@ export interface AgentConfig {
   modules: Record<string, ModuleConfig>;
 }
 
+/** Longest reason an error repeats (it may quote a value, or list the known keys). */
+const REASON_MAX = 400;
+
 function fail(file: string, where: string, reason: string): never {
-  throw new ConfigError(`${file}: ${where}: ${reason}`);
+  throw new ConfigError(`${shown(file)}: ${where}: ${shown(reason, REASON_MAX)}`);
+}
+
+/**
+ * Names every object has (`__proto__`, `constructor`, `toString`, ...): as a section or key they
+ * would reach the object's prototype instead of a setting. The ini parser drops `__proto__`
+ * silently, so the text is checked line by line before it is parsed.
+ */
+const RESERVED = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/** Far beyond any real config; the ini parser takes minutes and gigabytes on a 50 MB line. */
+const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_LINE = 4096;
+
+/** What is refused before the ini parser sees the text: sizes, and names that reach a prototype. */
+function checkLines(text: string, file: string): void {
+  if (text.length > MAX_FILE_BYTES) fail(file, 'file', `is ${text.length} characters long; a config file holds at most ${MAX_FILE_BYTES}`);
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    if (line.length > MAX_LINE) fail(file, `line ${index + 1}`, `is ${line.length} characters long (at most ${MAX_LINE}): "${shown(line)}"`);
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith(';') || trimmed.startsWith('#')) continue;
+    const section = /^\[(.*)\]$/.exec(trimmed)?.[1];
+    const names = section !== undefined ? section.split('.') : [trimmed.split('=')[0]!.trim().replace(/\[\]$/, '')];
+    const reserved = names.find((name) => RESERVED.has(name.trim()));
+    if (reserved !== undefined) fail(file, `line ${index + 1}`, `"${reserved.trim()}" is a reserved name, not a ${section !== undefined ? 'section' : 'key'}`);
+  }
+}
+
+function has<T extends object>(object: T, key: string): key is Extract<keyof T, string> {
+  return Object.hasOwn(object, key);
 }
 
 /** Parses the INI config against the core and module schemas. Any unknown or bad key is an error. */
@@ -24,6 +57,7 @@ export function parseConfig(text: string | undefined, file: string, modules: rea
   let raw: Record<string, unknown> = {};
   if (text !== undefined) {
     if (text.includes('\0')) fail(file, 'file', 'contains NUL bytes; not a text config');
+    checkLines(text, file);
     try {
       raw = parse(text) as Record<string, unknown>;
     } catch (error) {
@@ -33,7 +67,7 @@ export function parseConfig(text: string | undefined, file: string, modules: rea
   const byId = new Map(modules.map((module) => [module.id, module]));
   const core = defaultsOf(CORE_OPTIONS);
   const moduleConfigs: Record<string, ModuleConfig> = Object.fromEntries(
-    modules.map((module) => [module.id, { enabled: true, options: defaultsOf(module.options), extraOptions: {} }]),
+    modules.map((module) => [module.id, { enabled: true, options: defaultsOf(module.options), extraOptions: Object.create(null) as Record<string, string> }]),
   );
   for (const [section, body] of Object.entries(raw)) {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -42,22 +76,22 @@ export function parseConfig(text: string | undefined, file: string, modules: rea
     const entries = flatten(body as Record<string, unknown>);
     if (section === 'core') {
       for (const [key, value] of entries) {
-        const spec = (CORE_OPTIONS as Record<string, (typeof CORE_OPTIONS)[keyof typeof CORE_OPTIONS]>)[key];
-        if (!spec) fail(file, `[core] ${key}`, `unknown key; known: ${Object.keys(CORE_OPTIONS).join(', ')}`);
-        core[key] = parseOrFail(file, `[core] ${key}`, () => parseOption(spec, value));
+        const where = `[core] ${shown(key)}`;
+        if (!has(CORE_OPTIONS, key)) fail(file, where, `unknown key; known: ${Object.keys(CORE_OPTIONS).join(', ')}`);
+        core[key] = parseOrFail(file, where, () => parseOption(CORE_OPTIONS[key], value));
       }
       continue;
     }
     const module = byId.get(section);
-    if (!module) fail(file, `[${section}]`, `unknown section; known: core, ${[...byId.keys()].join(', ')}`);
+    if (!module) fail(file, `[${shown(section)}]`, `unknown section; known: core, ${[...byId.keys()].join(', ')}`);
     const target = moduleConfigs[section]!;
     for (const [key, value] of entries) {
-      const where = `[${section}] ${key}`;
+      const where = `[${section}] ${shown(key)}`;
       if (key === 'enabled') {
         target.enabled = parseOrFail(file, where, () => parseOption({ type: 'boolean', default: true, description: '' }, value)) as boolean;
         continue;
       }
-      const spec = module.options[key];
+      const spec = has(module.options, key) ? module.options[key] : undefined;
       if (spec) {
         target.options[key] = parseOrFail(file, where, () => parseOption(spec, value));
         continue;

@@ -1,3 +1,5 @@
+import { shown } from '../text/shown.js';
+
 /** How one config key is typed, defaulted and checked. */
 export type OptionSpec =
   | { type: 'boolean'; default: boolean; description: string }
@@ -38,32 +40,33 @@ export function parseOption(spec: OptionSpec, raw: unknown): OptionValue {
     case 'boolean': {
       if (raw === true || /^(true|yes|on|1)$/i.test(text)) return true;
       if (raw === false || /^(false|no|off|0)$/i.test(text)) return false;
-      throw new Error(`expected true or false, got "${text}"`);
+      throw new Error(`expected true or false, got "${shown(text)}"`);
     }
     case 'integer': {
-      if (!/^-?\d+$/.test(text)) throw new Error(`expected a whole number, got "${text}"`);
+      if (!/^-?\d+$/.test(text)) throw new Error(`expected a whole number, got "${shown(text)}"`);
       const value = Number(text);
       if (spec.min !== undefined && value < spec.min) throw new Error(`must be at least ${spec.min}, got ${value}`);
       if (spec.max !== undefined && value > spec.max) throw new Error(`must be at most ${spec.max}, got ${value}`);
       return value;
     }
     case 'enum': {
-      if (!spec.values.includes(text)) throw new Error(`expected one of ${spec.values.join(', ')}, got "${text}"`);
+      if (!spec.values.includes(text)) throw new Error(`expected one of ${spec.values.join(', ')}, got "${shown(text)}"`);
       return text;
     }
     case 'list': {
       const items = text.split(/[\s,]+/).filter(Boolean);
       const bad = spec.values ? items.filter((item) => !spec.values!.includes(item)) : [];
-      if (bad.length) throw new Error(`unknown item(s) ${bad.join(', ')}; allowed: ${spec.values!.join(', ')}`);
+      if (bad.length) throw new Error(`unknown item(s) ${shown(bad.join(', '))}; allowed: ${spec.values!.join(', ')}`);
       return items;
     }
     case 'string': {
-      if (spec.pattern && !spec.pattern.test(text)) throw new Error(`"${text}" is not ${spec.patternHint ?? `matching ${spec.pattern}`}`);
+      if (spec.pattern && !spec.pattern.test(text)) throw new Error(`"${shown(text)}" is not ${spec.patternHint ?? `matching ${spec.pattern}`}`);
       return text;
     }
   }
 }
 
 export function defaultsOf(specs: OptionSpecs): Record<string, OptionValue> {
-  return Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.default]));
+  // Null prototype: a key from the file is never looked up on Object.prototype.
+  return Object.assign(Object.create(null) as Record<string, OptionValue>, Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.default])));
 }

@@ -14,7 +14,9 @@ const WRITE_LOCK_WAIT_MS = 2_000;
  */
 export async function publishToSerial(host: Host, serial: SerialPort, report: Report, holdsLock: boolean): Promise<void> {
   if (report.mode === 'dry-run') return;
-  const lines = serialLines(report);
+  // The batch begins with a line end: whatever another writer left unfinished on the console
+  // (a getty's "login: " prompt), our start line begins a line, where report parse believes it.
+  const lines = ['', ...serialLines(report)];
   const lock = holdsLock || !(await host.exists(host.stateDir)) ? undefined : await RunLock.acquire(host, WRITE_LOCK_WAIT_MS).catch(() => undefined);
   try {
     await serial.writeLines(lines);

@@ -61,5 +61,5 @@ export function summaryLine(report: Report): string {
   if (perModule.length) parts.push(`drift: ${perModule.join(', ')}`);
   if (s.failed) parts.push(`failed: ${report.modules.filter((m) => m.status === 'failed').map((m) => m.id).join(', ')}`);
   if (s.metadataUnreachable) parts.push('metadata unreachable');
-  return parts.join('; ');
+  return parts.join('; ') || 'not compliant';
 }

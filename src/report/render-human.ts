@@ -1,5 +1,6 @@
 import type { Report } from './model.js';
 import { summaryLine } from './model.js';
+import { printable } from '../text/shown.js';
 
 function actionFor(report: Report, severity: string | undefined, fixable: boolean | undefined): string {
   if ((severity ?? 'drift') !== 'drift') return severity ?? '';
@@ -9,7 +10,9 @@ function actionFor(report: Report, severity: string | undefined, fixable: boolea
   return 'drift';
 }
 
-function table(rows: string[][]): string {
+/** Cells are escaped first: a value with terminal escapes or newlines cannot redraw the table. */
+function table(cells: string[][]): string {
+  const rows = cells.map((row) => row.map(printable));
   const widths = rows[0]!.map((_, column) => Math.min(48, Math.max(...rows.map((row) => row[column]!.length))));
   const clip = (text: string, width: number): string => (text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width));
   return rows.map((row) => row.map((cell, column) => clip(cell, widths[column]!)).join('  ').trimEnd()).join('\n');
@@ -27,5 +30,5 @@ export function renderHuman(report: Report): string {
     if (module.status === 'failed' || module.status === 'skipped') rows.push([module.id, '', '', '', `${module.status}: ${module.reason ?? ''}`]);
   }
   const body = rows.length > 1 ? `${table(rows)}\n` : '';
-  return `${body}${report.mode}: ${summaryLine(report)}\n`;
+  return `${body}${printable(`${report.mode}: ${summaryLine(report)}`)}\n`;
 }

@@ -37,7 +37,7 @@ describe('serial protocol', () => {
     expect(lines.every((line) => line.startsWith(SERIAL_PREFIX))).toBe(true);
     const events = lines.map((line) => JSON.parse(line.slice(SERIAL_PREFIX.length)) as Record<string, unknown>);
     expect(events.map((e) => e.event)).toEqual(['start', 'change', 'finding', 'finding', 'finding', 'error', 'error', 'summary']);
-    expect(events[0]).toEqual({ v: 1, event: 'start', time: '2026-11-23T10:00:00.000Z', instance: '4520031799277581759', mode: 'apply' });
+    expect(events[0]).toEqual({ v: 1, event: 'start', seq: 0, time: '2026-11-23T10:00:00.000Z', instance: '4520031799277581759', mode: 'apply' });
     expect(events.find((e) => e.module === 'ntp')).toMatchObject({ event: 'error', key: 'metadata', action: 'metadata unreachable' });
     expect(events.at(-1)!.action).toBe('drift: sysctl 2; failed: mtu; metadata unreachable');
   });
@@ -53,14 +53,17 @@ describe('serial protocol', () => {
       ...serialLines(other),
       `${SERIAL_PREFIX}{"v":1,"event":"finding","time":"x","mod`,
       '\u0000\u00ff garbage',
-      `[   12.5] gce-firstboot[312]: ${serialLines(report)[0]}`,
+      // A kernel message without its line end, then our line behind it on the same console line.
+      `[   12.500000] clocksource: Switched to clocksource tsc${serialLines(report)[0]}`,
       ...serialLines(report).slice(1),
       `${SERIAL_PREFIX}{"v":1,"event":"start","time":"2026-11-23T11:00:00Z","instance":"4520031799277581759"}`,
     ].join('\r\n');
     const state = parseSerialLog(log);
-    expect(state.instances.get('4520031799277581759')).toEqual({ ...serialView(report), complete: true });
-    expect(state.instances.get('99')).toEqual({ ...serialView(other), complete: true });
+    const trusted = { complete: true, compliant: false, problems: [] };
+    expect(state.instances.get('4520031799277581759')).toEqual({ ...serialView(report), ...trusted });
+    expect(state.instances.get('99')).toEqual({ ...serialView(other), ...trusted });
     expect(state.unreadable).toBe(1);
+    expect(state.rejected).toEqual([]);
   });
 
   it('keeps every line under the limit, cutting long values with a marker', () => {

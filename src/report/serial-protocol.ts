@@ -18,6 +18,8 @@ export type SerialEventKind = 'start' | 'finding' | 'change' | 'error' | 'summar
 export interface SerialEvent {
   v: number;
   event: SerialEventKind;
+  /** The line's place in its pass: start is 0, summary the last. */
+  seq?: number;
   time: string;
   instance?: string;
   module?: string;
@@ -112,7 +114,7 @@ export function serialLines(report: Report): string[] {
     }
   }
   events.push({ event: 'summary', mode: report.mode, action: summaryLine(report), summary: report.summary });
-  return events.map((event) => encodeLine({ v: SERIAL_PROTOCOL_VERSION, event: event.event, ...common, ...event } as SerialEvent));
+  return events.map((event, seq) => encodeLine({ v: SERIAL_PROTOCOL_VERSION, event: event.event, seq, ...common, ...event } as SerialEvent));
 }
 
 const TRUNCATABLE = ['expected', 'actual', 'cause', 'action', 'key', 'path', 'module', 'instance'] as const;

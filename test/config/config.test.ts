@@ -65,7 +65,59 @@ describe('config', () => {
   it('a missing explicit --config is a config error', async () => {
     const result = await runCli(['check', '--root', sandboxRoot(), '--config', '/nonexistent/gce.conf']);
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/\/nonexistent\/gce.conf: cannot read: ENOENT/);
+    expect(result.stderr).toMatch(/\/nonexistent\/gce.conf: cannot read config: no such file/);
+  });
+
+  it.each([
+    ['[core]\n__proto__ = 1\n', /line 2: "__proto__" is a reserved name, not a key/],
+    ['[__proto__]\nmode = enforce\n', /line 1: "__proto__" is a reserved name, not a section/],
+    ['[hostname]\nconstructor = x\n', /line 2: "constructor" is a reserved name, not a key/],
+    ['[sysctl]\ntoString = 1\n', /line 2: "toString" is a reserved name, not a key/],
+    ['[core]\nhasOwnProperty = 1\n', /"hasOwnProperty" is a reserved name/],
+  ])('an object-prototype name in %j is refused, not silently taken or dropped', (text, message) => {
+    expect(() => parseConfig(text, 'x.conf', ALL_MODULES)).toThrow(message);
+  });
+
+  it('parses into objects without a prototype', () => {
+    const config = parseConfig('[core]\nmode = enforce\n', 'x.conf', ALL_MODULES);
+    expect(Object.getPrototypeOf(config.core)).toBeNull();
+    expect(Object.getPrototypeOf(config.modules.sysctl!.extraOptions)).toBeNull();
+  });
+
+  it('a 50 MB config file is refused by its size, and its start is quoted cut', async () => {
+    const file = path.join(tempDir(), 'huge.conf');
+    writeFileSync(file, `[core]\nmode = ${'A'.repeat(50 * 1024 * 1024)}\n`);
+    const result = await runCli(['check', '--root', sandboxRoot(), '--config', file]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.length).toBeLessThan(600);
+    expect(result.stderr).toContain('huge.conf: file: is 52428815 characters long; a config file holds at most 1048576');
+  });
+
+  it('a 100 kB line is refused with its start quoted, cut at 80 characters', () => {
+    const text = `[core]\nmode = ${'A'.repeat(100_000)}\n`;
+    expect(() => parseConfig(text, 'x.conf', ALL_MODULES)).toThrow(/^x\.conf: line 2: is 100007 characters long \(at most 4096\): "mode = A{73}… \(100007 characters\)"$/);
+  });
+
+  it('a long bad value is quoted cut at 80 characters with its length', () => {
+    const text = `[core]\nmode = ${'B'.repeat(3000)}\n`;
+    expect(() => parseConfig(text, 'x.conf', ALL_MODULES)).toThrow(/\[core\] mode: expected one of report, enforce, got "B{80}… \(3000 characters\)"$/);
+  });
+
+  it('a value with terminal escapes is shown escaped in the error', () => {
+    expect(() => parseConfig('[core]\nmode = \u001b[2Jx\n', 'x.conf', ALL_MODULES)).toThrow('got "\\x1b[2Jx"');
+  });
+
+  it('a directory at the config path is a config error naming it, exit 2', async () => {
+    const root = sandboxRoot();
+    const defaultPath = path.join(root, 'etc/gce-firstboot/gce-firstboot.conf');
+    mkdirSync(defaultPath, { recursive: true });
+    const atDefault = await runCli(['check', '--root', root, '--offline']);
+    expect(atDefault.exitCode).toBe(2);
+    expect(atDefault.stderr.trim()).toBe(`gce-firstboot: ${defaultPath}: cannot read config: is a directory, not a config file`);
+    const explicit = await runCli(['check', '--root', root, '--offline', '--config', tempDir()]);
+    expect(explicit.exitCode).toBe(2);
+    expect(explicit.stderr).toContain('cannot read config: is a directory, not a config file');
   });
 });
 

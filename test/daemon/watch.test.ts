@@ -160,7 +160,7 @@ describe('gce-firstboot watch', () => {
     writeFileSync(capture, `[    1.2] Linux version 6.1\r\n${readFileSync(daemon.serialPath, 'utf8').replace(/\n/g, '\r\n')}[  OK  ] Reached target multi-user.target\r\n`);
     const parsed = await runCli(['report', 'parse', capture, '--json']);
     expect(parsed.exitCode).toBe(0);
-    expect(JSON.parse(parsed.stdout)).toEqual({ instances: [{ ...serialView(saved), complete: true }], unreadableLines: 0 });
+    expect(JSON.parse(parsed.stdout)).toEqual({ instances: [{ ...serialView(saved), complete: true, compliant: true, problems: [] }], unreadableLines: 0, rejectedLines: [] });
     const table = await runCli(['report', 'parse', capture]);
     expect(table.stdout).toContain('instance 4520031799277581759');
     expect(table.stdout).toMatch(/hostname\s+\/etc\/hosts\s+wrote 2 managed lines/);

@@ -109,7 +109,7 @@ export interface AgentBoot {
 /** Boots with the agent; the emulator serves defaultMetadata(uuid, instanceId) unless opts say otherwise. */
 export async function agentBoot(name: string, opts: BootOptions & { uuid: string; instanceId: string }): Promise<AgentBoot> {
   const r = await timedBoot(name, { metadata: defaultMetadata(opts.uuid, opts.instanceId), ...opts });
-  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", r.serialLog]);
+  const parsed = await cliJson<{ instances: ParsedSerialPass[]; unreadableLines: number }>(["report", "parse", `${r.serialLog}.raw`]);
   return {
     r,
     passes: agentPasses(r.lines.map((l) => l.line)),

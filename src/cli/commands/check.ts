@@ -5,7 +5,7 @@ const help = `Usage: gce-firstboot check [options]
 
 Observes the machine and reports drift from the desired state. Changes nothing.
 Exit codes: 0 compliant, 1 drift, 2 usage or config error, 3 metadata server unreachable,
-4 a module failed.
+4 a module failed or the run failed (the reason on one line).
 
 ${STAGE_HELP}`;
 

@@ -22,7 +22,8 @@ For image.tar.gz, disk.raw is extracted (sparse) into a temp directory under $TM
   --json       print the result as JSON
   -h, --help   this help
 
-Exit codes: 0 every rule passed (warnings allowed), 1 a rule failed, 2 usage error.`;
+Exit codes: 0 every rule passed (warnings allowed), 1 a rule failed, 2 usage error,
+4 the check itself failed (e.g. PATH could not be read).`;
 
 async function runImage(argv: string[]): Promise<number> {
   const parsed = parseSubcommandArgs(argv, help);

@@ -13,7 +13,9 @@ when instance attributes change. Each pass is reported on the serial console
 
 Mode: [core] mode (report or enforce), overridden by the instance attribute gce-firstboot-mode.
 A new value of the instance attribute gce-firstboot-remediate runs one apply pass.
-SIGHUP reloads the configuration; SIGTERM stops within 5 s.`;
+SIGHUP reloads the configuration; SIGTERM stops within 5 s.
+Exit codes: 0 stopped by SIGTERM or SIGINT, 2 usage or config error at start (a bad config at
+SIGHUP is logged and the old one kept), 4 the daemon failed (e.g. its state could not be written).`;
 
 export const watchCommand: Command = {
   name: 'watch',

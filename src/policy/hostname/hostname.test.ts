@@ -50,6 +50,12 @@ describe('hostname module', () => {
     [`${'abcdefghi.'.repeat(26)}com`, 'at most 253'],
     ['hôte.example', 'non-ASCII'],
     ['a;rm -rf /', 'not RFC 1123'],
+    ['localhost.corp.example.com', 'reserved: "localhost"'],
+    ['LocalHost', 'reserved: "localhost"'],
+    ['vm1.localhost', 'reserved: "localhost"'],
+    ['10.0.0.1', 'all digits (an IP address?)'],
+    ['42.example.com', 'short name "42" is all digits'],
+    ['vm.example.123', 'top-level label "123" is all digits'],
   ])('refuses %j, writes nothing, and says why', async (bad, reason) => {
     const root = sandboxRoot();
     const { host, emulator } = await startEmulator();

@@ -1,6 +1,7 @@
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { markedLines, replaceMarkedLines } from '../../edit/marked-lines.js';
 import { parseHostName, type HostName } from './validate.js';
+import { shown } from '../../text/shown.js';
 import { hostnameSetters, type HostnameSetter } from './dhcp-stacks.js';
 
 const METADATA_HOSTS_LINE = '169.254.169.254 metadata.google.internal';
@@ -22,7 +23,7 @@ async function desired(ctx: ModuleContext): Promise<Desired> {
   try {
     name = parseHostName(raw);
   } catch (error) {
-    return { refused: `metadata hostname ${JSON.stringify(raw.slice(0, 80))} refused: ${(error as Error).message}`, raw };
+    return { refused: `metadata hostname "${shown(raw)}" refused: ${(error as Error).message}`, raw };
   }
   const primaryIp = (await ctx.metadata.networkInterfaces())[0]?.ip;
   const ip = primaryIp && IPV4.test(primaryIp) ? primaryIp : FALLBACK_IP;

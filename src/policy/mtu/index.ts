@@ -2,9 +2,14 @@ import { defineModule, type Change, type Finding, type ModuleContext } from '../
 import { desiredMtu, VPC_MTU_MAX, VPC_MTU_MIN, type DesiredMtu } from './desired-mtu.js';
 import { primaryNic, type Nic } from './primary-nic.js';
 import { configuredNicName, persistenceFor, type Persistence } from './stacks.js';
+import { interfaceNameProblem } from './interface-name.js';
 
 interface Observed {
   nicName: string;
+  /** Why nicName cannot go into a hook or match rule (then nothing is persisted). */
+  nicNameProblem: string | undefined;
+  /** Network config we could not read (a bad Name= glob), reported as warnings. */
+  notes: string[];
   /** The running NIC (live only). */
   live: Nic | undefined;
   persistence: Persistence | undefined;
@@ -15,14 +20,21 @@ async function observe(ctx: ModuleContext, want: DesiredMtu): Promise<Observed> 
   const option = String(ctx.options.interface);
   const live = ctx.host.live ? await primaryNic(ctx.host, option) : undefined;
   const nicName = option || live?.name || (await configuredNicName(ctx.host));
-  const persistence = await persistenceFor(ctx.host, nicName, want.mtu);
-  return { nicName, live, persistence, persistedText: persistence && (await ctx.host.readText(persistence.path)) };
+  const nicNameProblem = interfaceNameProblem(nicName);
+  const notes: string[] = [];
+  const persistence = nicNameProblem ? undefined : await persistenceFor(ctx.host, nicName, want.mtu, notes);
+  return { nicName, nicNameProblem, notes, live, persistence, persistedText: persistence && (await ctx.host.readText(persistence.path)) };
 }
 
 function diff(want: DesiredMtu, have: Observed, ctx: ModuleContext): Finding[] {
   const findings: Finding[] = [];
   const add = (finding: Omit<Finding, 'module'>): void => void findings.push({ module: 'mtu', ...finding });
+  if (have.nicNameProblem) {
+    add({ key: 'primary NIC name', expected: 'a Linux interface name', actual: `refused: ${have.nicNameProblem}`, severity: 'warning', fixable: false });
+    return findings;
+  }
   add({ key: 'source', expected: `${want.mtu} from ${want.source}`, actual: `primary NIC ${have.nicName}${have.live ? ` (${have.live.how})` : ''}`, severity: 'info', fixable: false });
+  for (const note of have.notes) add({ key: 'network config', expected: 'readable [Match] sections', actual: note, severity: 'warning', fixable: false });
   if (want.rejected) add({ key: 'metadata mtu', expected: `${VPC_MTU_MIN}-${VPC_MTU_MAX}`, actual: want.rejected, severity: 'warning', fixable: false });
 
   const expected = `${want.mtu} (${want.source})`;
@@ -72,7 +84,7 @@ export const mtuModule = defineModule<DesiredMtu, Observed>({
     interface: {
       type: 'string',
       default: '',
-      pattern: /^([A-Za-z0-9_.:-]{1,15})?$/,
+      pattern: /^(?!\.\.?$)([A-Za-z0-9_.-]{1,15})?$/,
       patternHint: 'an interface name (at most 15 characters) or empty for automatic',
       description: 'primary NIC; empty = the default-route interface (live) or the one the network config names',
     },

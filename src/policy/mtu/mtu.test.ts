@@ -135,6 +135,37 @@ describe('mtu module on fixture roots', () => {
     expect(read(root, 'etc/NetworkManager/system-connections/ens4.nmconnection')).toBe(profile);
   });
 
+  it.each([
+    ['an ifupdown stanza', 'debian-12', 'etc/network/interfaces', 'auto lo\niface lo inet loopback\niface ens4$(touch${IFS}/tmp/pwned) inet dhcp\n'],
+    ['a NetworkManager profile', 'rhel-9', 'etc/NetworkManager/system-connections/evil.nmconnection', '[connection]\nid=evil\ninterface-name=ens4"\n'],
+    ['an ifupdown stanza, too long', 'debian-12', 'etc/network/interfaces', 'iface averyveryverylongname0 inet dhcp\n'],
+  ])('an interface name with shell or quote characters in %s is refused before it reaches a hook', async (_where, fixture, file, content) => {
+    const root = sandboxRoot(fixture);
+    put(root, file, content);
+    const { host } = await startEmulator();
+    const result = await run('apply', root, host);
+    expect(result.exitCode).toBe(0);
+    const finding = findingsOf(result).find((f) => f.key === 'primary NIC name');
+    expect(finding).toMatchObject({ severity: 'warning', fixable: false });
+    expect(finding?.actual).toMatch(/^refused: ".*" (holds characters other than|is \d+ characters)/);
+    expect(() => read(root, HOOK)).toThrow();
+    expect(() => read(root, NM)).toThrow();
+    expect(reportOf(result).summary.changes).toBe(0);
+  });
+
+  it('a .network file whose Name= glob has a backwards range ([z-a]) is named in a warning, not a crash', async () => {
+    const root = sandboxRoot('debian-12-networkd');
+    put(root, 'etc/systemd/network/10-odd.network', '[Match]\nName=[z-a]*\n\n[Network]\nDHCP=yes\n');
+    const { host } = await startEmulator();
+    const result = await run('apply', root, host);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const note = findingsOf(result).find((f) => f.key === 'network config');
+    expect(note).toMatchObject({ severity: 'warning' });
+    expect(note?.actual).toContain('/etc/systemd/network/10-odd.network: [Match] Name= pattern not understood (range z-a is backwards)');
+    // The next matching file still gets the MTU.
+    expect(read(root, NETWORKD)).toContain('MTUBytes=1460\n');
+  });
+
   it('reports a root with no supported network stack as a warning, not a failure', async () => {
     const root = sandboxRoot('debian-12-networkd');
     rmSync(path.join(root, 'etc/systemd/system/multi-user.target.wants/systemd-networkd.service'));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
 import { searchPathFiles } from '../../edit/search-path.js';
-import { globMatches } from './glob.js';
+import { GlobError, globMatches } from './glob.js';
 import { iniLines } from './ini-sections.js';
 
 export type StackName = 'ifupdown/dhclient' | 'systemd-networkd' | 'NetworkManager';
@@ -78,11 +78,22 @@ function networkMatches(text: string, nic: string): boolean {
   });
 }
 
-async function networkd(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+/** Whether the file matches; a glob it cannot read makes it not match and is noted. */
+function networkFileMatches(text: string, nic: string, file: string, notes: string[]): boolean {
+  try {
+    return networkMatches(text, nic);
+  } catch (error) {
+    if (!(error instanceof GlobError)) throw error;
+    notes.push(`${file}: [Match] Name= pattern not understood (${error.message}); the file is taken as not matching ${nic}`);
+    return false;
+  }
+}
+
+async function networkd(host: Host, nic: string, mtu: number, notes: string[]): Promise<Persistence | undefined> {
   if (!(await anyExists(host, [...WANTS('systemd-networkd.service'), '/etc/systemd/system/sockets.target.wants/systemd-networkd.socket']))) return undefined;
   for (const file of await searchPathFiles(host, NETWORKD_DIRS, '.network')) {
     if ((await host.readLink(file)) === '/dev/null') continue;
-    if (!networkMatches((await host.readText(file)) ?? '', nic)) continue;
+    if (!networkFileMatches((await host.readText(file)) ?? '', nic, file, notes)) continue;
     const name = path.posix.basename(file);
     const dropIn = `/etc/systemd/network/${name}.d/${NETWORKD_DROP_IN}`;
     const conflicts: string[] = [];
@@ -128,7 +139,11 @@ async function networkManager(host: Host, nic: string, mtu: number): Promise<Per
   return { stack: 'NetworkManager', path: NM_DROP_IN, content: content.join('\n') + '\n', conflicts };
 }
 
-/** The stack that manages `nic` in this root (ifupdown's DHCP stanza, then networkd, then NetworkManager). */
-export async function persistenceFor(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
-  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mtu)) ?? (await networkManager(host, nic, mtu));
+/**
+ * The stack that manages `nic` in this root (ifupdown's DHCP stanza, then networkd, then
+ * NetworkManager). `nic` must have passed interfaceNameProblem(): it is written into a shell hook
+ * and a match rule. What could not be read on the way is added to `notes`.
+ */
+export async function persistenceFor(host: Host, nic: string, mtu: number, notes: string[] = []): Promise<Persistence | undefined> {
+  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mtu, notes)) ?? (await networkManager(host, nic, mtu));
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
+import { hasGlob, includeGlobMatcher } from './include-glob.js';
 
 /** One keyword line of an sshd_config/ssh_config file. */
 export interface Directive {
@@ -26,16 +27,27 @@ export interface WalkOptions {
   overrides?: ReadonlyMap<string, string>;
 }
 
+/** An Include's paths: whitespace-separated, a double-quoted one may hold blanks. */
+export function includeTokens(value: string): string[] {
+  return [...value.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!).filter(Boolean);
+}
+
+/** The guest path an Include token means: relative to /etc/ssh, `~` being root's home. */
+export function includePath(token: string, baseDir: string): string {
+  if (token === '~' || token.startsWith('~/')) return path.posix.join('/root', token.slice(1));
+  return path.posix.isAbsolute(token) ? path.posix.normalize(token) : path.posix.join(baseDir, token);
+}
+
 /** The files an Include token names, sorted as sshd sorts glob results; only the last path part may hold wildcards. */
 export async function expandInclude(host: Host, token: string, baseDir: string, overrides?: ReadonlyMap<string, string>): Promise<string[]> {
-  const full = path.posix.isAbsolute(token) ? token : path.posix.join(baseDir, token);
+  const full = includePath(token, baseDir);
   const dir = path.posix.dirname(full);
   const pattern = path.posix.basename(full);
-  if (!/[*?[]/.test(pattern)) return [full];
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  const names = new Set((await host.readDir(dir)).filter((name) => regex.test(name) && !name.startsWith('.')));
+  if (!hasGlob(pattern)) return [full];
+  const matches = includeGlobMatcher(pattern);
+  const names = new Set((await host.readDir(dir)).filter(matches));
   for (const candidate of overrides?.keys() ?? []) {
-    if (path.posix.dirname(candidate) === dir && regex.test(path.posix.basename(candidate))) names.add(path.posix.basename(candidate));
+    if (path.posix.dirname(candidate) === dir && matches(path.posix.basename(candidate))) names.add(path.posix.basename(candidate));
   }
   return [...names].sort().map((name) => path.posix.join(dir, name));
 }
@@ -54,7 +66,7 @@ export async function walkConfig(host: Host, file: string, options: WalkOptions,
     if (!directive) continue;
     if (options.opensSection(directive.keyword, directive.value)) break;
     if (directive.keyword === 'include') {
-      for (const token of directive.value.split(/\s+/)) {
+      for (const token of includeTokens(directive.value)) {
         for (const included of await expandInclude(host, token, options.baseDir, options.overrides)) {
           found.push(...(await walkConfig(host, included, options, depth + 1)));
         }
@@ -73,7 +85,7 @@ export function includesDropIns(text: string, dropInDir: string, options: Pick<W
     if (!directive) continue;
     if (options.opensSection(directive.keyword, directive.value)) return false;
     if (directive.keyword !== 'include') continue;
-    const tokens = directive.value.split(/\s+/).map((t) => (path.posix.isAbsolute(t) ? t : path.posix.join(options.baseDir, t)));
+    const tokens = includeTokens(directive.value).map((token) => includePath(token, options.baseDir));
     if (tokens.includes(`${dropInDir}/*.conf`)) return true;
   }
   return false;

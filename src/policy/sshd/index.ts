@@ -3,7 +3,10 @@ import { findManagedBlock, placeManagedBlockAtTop } from '../../edit/managed-blo
 import type { Host } from '../../host/host.js';
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { includesDropIns, walkConfig } from './config-walk.js';
-import { CLIENT_SETTINGS, SEED_CIPHERS, clientTarget, serverTarget, type Target } from './targets.js';
+import { WEAK_CIPHERS_TEXT, checkedCipherList, isWeakCipher } from './ciphers.js';
+import { cryptoPolicyFindings, readCryptoPolicy, type CryptoPolicy } from './crypto-policy.js';
+import { effectiveClientCiphers } from './effective-ciphers.js';
+import { CLIENT_SETTINGS, clientTarget, serverTarget, type Target } from './targets.js';
 import { validateConfig } from './validate.js';
 
 const ID = 'sshd';
@@ -11,8 +14,10 @@ const ID = 'sshd';
 interface Desired {
   targets: Target[];
   dropInName: string;
-  /** Ciphers from the config that this OpenSSH does not know (`ssh -Q cipher`). */
-  droppedCiphers: string[];
+  /** The root's system-wide crypto policy (RHEL family): our drop-ins set no crypto keyword there. */
+  cryptoPolicy?: CryptoPolicy;
+  /** client_ciphers not written because the crypto policy decides ciphers. */
+  ciphersLeftToPolicy: string[];
 }
 
 interface TargetView {
@@ -32,32 +37,28 @@ interface TargetView {
   conflicts: { keyword: string; wanted: string; value: string; where: string }[];
 }
 
-type Observed = TargetView[];
+interface Observed {
+  views: TargetView[];
+  /** The running system's effective client ciphers (`ssh -G`); undefined for another root. */
+  effectiveCiphers?: string[];
+}
 
 const HEADER = [
   '# Written by gce-firstboot from Compute Engine\'s image requirements; changes here are put back.',
   '# sshd/ssh use the FIRST value they read: a line before the Include or a file sorting earlier wins.',
 ];
 
-async function supportedCiphers(ctx: ModuleContext, wanted: readonly string[]): Promise<{ kept: string[]; dropped: string[] }> {
-  const bad = wanted.filter((cipher) => !/^[a-z0-9@.-]+$/.test(cipher));
-  if (bad.length) throw new Error(`client_ciphers: not cipher names: ${bad.join(', ')}`);
-  const query = await ctx.host.run('ssh', ['-Q', 'cipher']).catch(() => undefined);
-  if (!query || query.exitCode !== 0) return { kept: [], dropped: [...wanted] };
-  const known = new Set(query.stdout.split('\n').map((line) => line.trim()));
-  return { kept: wanted.filter((c) => known.has(c)), dropped: wanted.filter((c) => !known.has(c)) };
-}
-
 async function desired(ctx: ModuleContext): Promise<Desired> {
   const targets: Target[] = [];
   if (ctx.options.server) targets.push(serverTarget());
-  let droppedCiphers: string[] = [];
+  const cryptoPolicy = await readCryptoPolicy(ctx.host);
+  let ciphersLeftToPolicy: string[] = [];
   if (ctx.options.client) {
-    const ciphers = await supportedCiphers(ctx, ctx.options.client_ciphers as readonly string[]);
-    droppedCiphers = ciphers.dropped;
-    targets.push(clientTarget(ciphers.kept.length ? [...CLIENT_SETTINGS, ['Ciphers', ciphers.kept.join(',')]] : CLIENT_SETTINGS));
+    const ciphers = await checkedCipherList(ctx.host, ctx.options.client_ciphers as readonly string[]);
+    if (cryptoPolicy) ciphersLeftToPolicy = ciphers;
+    targets.push(clientTarget(ciphers.length && !cryptoPolicy ? [...CLIENT_SETTINGS, ['Ciphers', ciphers.join(',')]] : CLIENT_SETTINGS));
   }
-  return { targets, dropInName: String(ctx.options.drop_in), droppedCiphers };
+  return { targets, dropInName: String(ctx.options.drop_in), ...(cryptoPolicy ? { cryptoPolicy } : {}), ciphersLeftToPolicy };
 }
 
 function settingLines(target: Target): string[] {
@@ -95,12 +96,15 @@ async function viewTarget(host: Host, target: Target, dropInName: string): Promi
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
-  return Promise.all(want.targets.map((target) => viewTarget(ctx.host, target, want.dropInName)));
+  const views = await Promise.all(want.targets.map((target) => viewTarget(ctx.host, target, want.dropInName)));
+  const client = want.targets.find((target) => target.side === 'client');
+  const effectiveCiphers = client && (await effectiveClientCiphers(ctx.host, client));
+  return { views, ...(effectiveCiphers ? { effectiveCiphers } : {}) };
 }
 
 function diff(want: Desired, have: Observed): Finding[] {
   const findings: Finding[] = [];
-  for (const v of have) {
+  for (const v of have.views) {
     const file = path.posix.basename(v.target.main);
     if (!v.installed) {
       findings.push({ module: ID, key: v.target.main, expected: 'present', actual: `absent (OpenSSH ${v.target.side} not installed)`, severity: 'unsupported', fixable: false });
@@ -117,25 +121,39 @@ function diff(want: Desired, have: Observed): Finding[] {
       });
     }
     for (const conflict of v.conflicts) {
+      // The image's author or admin decided otherwise, in a file that sorts first: theirs stands.
       findings.push({
         module: ID,
         key: `${file} ${conflict.keyword}`,
         expected: conflict.wanted,
         actual: conflict.value,
+        severity: 'info',
         cause: conflict.where.startsWith(`${v.target.main}:`)
-          ? `${conflict.where} sets it before the Include of our drop-in (the first value read wins); remove that line`
-          : `${conflict.where} sets it first (the first value read wins); remove that line or set [sshd] drop_in to a name sorting before it`,
+          ? `override: ${conflict.where} sets it before the Include of our drop-in (the first value read wins); left alone`
+          : `override: ${conflict.where} sets it first (the first value read wins); left alone`,
         fixable: false,
       });
     }
   }
-  if (want.droppedCiphers.length) {
+  if (want.cryptoPolicy) findings.push(...cryptoPolicyFindings(ID, want.cryptoPolicy, want.targets.map((target) => target.side)));
+  if (want.ciphersLeftToPolicy.length) {
     findings.push({
       module: ID,
       key: 'ssh_config Ciphers',
-      expected: want.droppedCiphers.join(','),
-      actual: 'not supported by this OpenSSH (ssh -Q cipher): left out',
-      severity: 'warning',
+      expected: want.ciphersLeftToPolicy.join(','),
+      actual: `not written: the system-wide crypto policy ${want.cryptoPolicy?.name ?? ''} decides ciphers`,
+      severity: 'info',
+      fixable: false,
+    });
+  }
+  const weak = have.effectiveCiphers?.filter(isWeakCipher) ?? [];
+  if (weak.length) {
+    findings.push({
+      module: ID,
+      key: 'ssh -G ciphers',
+      expected: WEAK_CIPHERS_TEXT,
+      actual: weak.join(','),
+      cause: 'the effective client cipher list (ssh -G) offers them: a Ciphers line in /etc/ssh/ssh_config or its drop-ins, or the crypto policy',
       fixable: false,
     });
   }
@@ -158,10 +176,11 @@ async function reloadSshd(ctx: ModuleContext): Promise<string | undefined> {
 async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Promise<Change[]> {
   const changes: Change[] = [];
   const keys = new Set(findings.map((finding) => finding.key));
-  for (const v of await observe(ctx, want)) {
+  for (const v of (await observe(ctx, want)).views) {
     const key = v.mode === 'drop-in' ? v.ownPath : `${v.ownPath} managed block`;
     if (!keys.has(key) || v.blockBroken || !v.installed) continue;
-    const complaint = await validateConfig(ctx.host, v.target, v.candidate);
+    const { complaint, execNotRun } = await validateConfig(ctx.host, v.target, v.candidate);
+    for (const where of execNotRun) ctx.log.info(`sshd: validated ${v.target.main} without running the Match exec at ${where}`);
     if (complaint) {
       const checker = v.target.side === 'server' ? 'sshd -t' : 'ssh -G';
       throw new Error(`${checker} rejects the ${v.target.side} configuration with our settings (${complaint}); ${v.ownPath} left unchanged`);
@@ -195,8 +214,8 @@ export const sshdModule = defineModule<Desired, Observed>({
     },
     client_ciphers: {
       type: 'list',
-      default: SEED_CIPHERS,
-      description: "client Ciphers (seed 004's list); those this OpenSSH lacks are left out and reported; empty = OpenSSH's defaults",
+      default: [],
+      description: "client Ciphers; empty (default) = no Ciphers line (OpenSSH's and the crypto policy's choice); a list must be supported and hold no CBC, 3DES, RC4 or arcfour",
     },
   },
   desired,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Host } from '../../host/host.js';
-import { parseDirective } from './config-walk.js';
+import { mirrorConfig, type ConfigMirror } from './config-mirror.js';
 import type { Target } from './targets.js';
 
 /**
@@ -9,50 +9,33 @@ import type { Target } from './targets.js';
  */
 const PRIVSEP_MISSING = /^Missing privilege separation directory/;
 
-/**
- * Rewrites the paths a config names so that a copy under `tempDir` reads the root's files: the
- * drop-in glob points at the copied drop-ins, other absolute Include/HostKey paths into the root.
- */
-function rewritePaths(host: Host, text: string, target: Target, tempDir: string): string {
-  return text
-    .split('\n')
-    .map((raw) => {
-      const directive = parseDirective(raw);
-      if (!directive || (directive.keyword !== 'include' && directive.keyword !== 'hostkey')) return raw;
-      const tokens = directive.value.split(/\s+/).map((token) => {
-        const full = path.posix.isAbsolute(token) ? token : path.posix.join('/etc/ssh', token);
-        return full === `${target.dropInDir}/*.conf` ? host.resolve(`${tempDir}/d/*.conf`) : host.resolve(full);
-      });
-      return `${raw.trim().split(/[\s=]/)[0]} ${tokens.join(' ')}`;
-    })
-    .join('\n');
+/** What the real parser said about a candidate configuration. */
+export interface Validation {
+  /** The parser's complaint, or undefined when it accepted the configuration. */
+  complaint?: string;
+  /** `Match exec` lines (file:line) parsed but whose command was not run. */
+  execNotRun: string[];
 }
 
 /**
- * Checks a candidate configuration with the real parser (`sshd -t` / `ssh -G`) on copies under
- * the state directory, never on the live files. Returns the parser's complaint, or undefined.
+ * Checks a candidate configuration with the real parser (`sshd -t` / `ssh -G`) on a copy under
+ * the state directory (see mirrorConfig: nothing from the root is run), never on the live files.
  */
-export async function validateConfig(host: Host, target: Target, overrides: ReadonlyMap<string, string>): Promise<string | undefined> {
+export async function validateConfig(host: Host, target: Target, overrides: ReadonlyMap<string, string>): Promise<Validation> {
+  return withMirror(host, target, overrides, async (mirror) => {
+    const result = target.side === 'server' ? await runSshdTest(host, mirror.main) : await host.run('ssh', ['-G', '-F', mirror.main, 'gce-firstboot-check']);
+    const lines = result.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+    if (result.exitCode === 0 || lines.some((line) => PRIVSEP_MISSING.test(line))) return { execNotRun: mirror.execNotRun };
+    return { complaint: lines.map(mirror.toGuest).join('; ') || `exit ${result.exitCode}`, execNotRun: mirror.execNotRun };
+  });
+}
+
+/** Runs `use` on a fresh mirror of the configuration, removed afterwards. */
+export async function withMirror<T>(host: Host, target: Target, overrides: ReadonlyMap<string, string>, use: (mirror: ConfigMirror) => Promise<T>): Promise<T> {
   // A fresh directory per run: an ssh-keygen a killed run left would otherwise re-create our throwaway key.
   const tempDir = await host.scratchDir(path.posix.join(host.stateDir, 'tmp'), `${target.side}-check`);
-  const write = async (guestPath: string, text: string): Promise<void> => {
-    await host.writeText(guestPath, text, { mode: 0o600 });
-  };
-  const read = async (guestPath: string): Promise<string | undefined> => overrides.get(guestPath) ?? (await host.readText(guestPath));
   try {
-    await write(`${tempDir}/main`, rewritePaths(host, (await read(target.main)) ?? '', target, tempDir));
-    const dropIns = new Set([...(await host.readDir(target.dropInDir)).map((n) => `${target.dropInDir}/${n}`), ...overrides.keys()]);
-    for (const file of dropIns) {
-      if (path.posix.dirname(file) !== target.dropInDir || !file.endsWith('.conf')) continue;
-      const text = await read(file);
-      if (text !== undefined) await write(`${tempDir}/d/${path.posix.basename(file)}`, rewritePaths(host, text, target, tempDir));
-    }
-    const result = target.side === 'server' ? await runSshdTest(host, tempDir) : await host.run('ssh', ['-G', '-F', host.resolve(`${tempDir}/main`), 'gce-firstboot-check']);
-    const lines = result.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
-    if (result.exitCode === 0 || lines.some((line) => PRIVSEP_MISSING.test(line))) return undefined;
-    const complaints = lines
-      .map((line) => line.replaceAll(host.resolve(`${tempDir}/d`), target.dropInDir).replaceAll(host.resolve(`${tempDir}/main`), target.main));
-    return complaints.join('; ') || `exit ${result.exitCode}`;
+    return await use(await mirrorConfig(host, target, overrides, tempDir));
   } finally {
     await host.discard(tempDir);
   }
@@ -66,16 +49,17 @@ const ROOT_HOST_KEYS = ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ecds
  * and each process spawned costs under emulation), else, or when sshd cannot load it, a
  * throwaway one.
  */
-async function runSshdTest(host: Host, tempDir: string): Promise<{ exitCode: number; stderr: string }> {
-  const sshdTest = (hostKey: string) => host.run('sshd', ['-t', '-f', host.resolve(`${tempDir}/main`), '-o', `HostKey=${host.resolve(hostKey)}`]);
+async function runSshdTest(host: Host, main: string): Promise<{ exitCode: number; stderr: string }> {
+  const sshdTest = (hostKeyOnHost: string) => host.run('sshd', ['-t', '-f', main, '-o', `HostKey=${hostKeyOnHost}`]);
   for (const candidate of ROOT_HOST_KEYS) {
     if (!(await host.lstat(candidate))?.isFile()) continue;
-    const result = await sshdTest(candidate);
+    const result = await sshdTest(host.resolve(candidate));
     if (!/no hostkeys available/.test(result.stderr)) return result;
     break;
   }
-  const hostKey = `${tempDir}/hostkey`;
-  const keygen = await host.run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', host.resolve(hostKey), '-C', '']);
+  // Beside the copied files, in the private scratch directory.
+  const hostKey = path.join(path.dirname(main), 'hostkey');
+  const keygen = await host.run('ssh-keygen', ['-q', '-N', '', '-t', 'ed25519', '-f', hostKey, '-C', '']);
   if (keygen.exitCode !== 0) throw new Error(`ssh-keygen for the sshd -t check failed: ${keygen.stderr.trim()}`);
   return sshdTest(hostKey);
 }
