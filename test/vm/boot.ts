@@ -188,8 +188,10 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     // Addresses pinned (slirp would pick .2.2/.2.3/.2.15 in a /16): gateway, DNS, and the
     // guest's DHCP address 169.254.0.15, as in defaultMetadata's network-interfaces.
     "user", "id=n0", "net=169.254.0.0/16", "host=169.254.0.2", "dns=169.254.0.3", "dhcpstart=169.254.0.15",
-    // cmd: runs once per connection (a tcp: target answers only the first one).
-    `guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:${metaPort}`,
+    // cmd: runs once per connection (a tcp: target answers only the first one). slirp hands the
+    // command the connection as stdin, stdout and stderr: socat's own messages (e.g. "Connection
+    // refused" when no emulator listens) would reach the guest as a reply, hence -lf /dev/null.
+    `guestfwd=tcp:169.254.169.254:80-cmd:socat -lf /dev/null - TCP:127.0.0.1:${metaPort}`,
     ...(opts.dhcpHostname ? [`hostname=${opts.dhcpHostname}`] : []),
     ...(restrict ? ["restrict=on"] : []),
   ].join(",");
