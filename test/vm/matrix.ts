@@ -63,6 +63,17 @@ export const MATRIX: MatrixImage[] = [
     inDefaultRun: false,
     covers: "Debian 13; NetworkManager (package defaults); cloud-init (package defaults, GCE datasource: keys once)",
   },
+  {
+    name: "d13-ifupdown-dhcpcd",
+    release: "trixie",
+    net: "ifupdown",
+    extra: [],
+    layout: "mbr",
+    firmware: "bios",
+    events: [],
+    inDefaultRun: false,
+    covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important)",
+  },
 ];
 
 /** GCE_FIRSTBOOT_VM_MATRIX: unset = the default run's images, `all`, `none`, or names separated by commas. */
