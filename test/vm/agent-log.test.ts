@@ -1,7 +1,8 @@
 // Fast unit test of agent-log.ts on lines taken from a real first boot's serial log (no VM).
 import { describe, it, expect } from "vitest";
 import {
-  agentPasses, changesOf, findingsOf, fingerprintsByType, inGuestCheck, keyFileTimes, printedFingerprintBlocks, unitTimes,
+  agentPasses, changesOf, dhcpRenewal, findingsOf, fingerprintsByType, hostkeyAttributes, inGuestCheck, keyFileTimes,
+  printedFingerprintBlocks, servedKeys, unitTimes,
 } from "./agent-log.js";
 
 const T = '"time":"2026-11-23T13:08:14.535Z","instance":"1234567890123456789"';
@@ -59,5 +60,24 @@ describe("agent-log", () => {
     expect(inGuestCheck(["{", '  "summary": {"compliant": true}', "}", "exit 0"])).toEqual({ report: { summary: { compliant: true } }, exit: 0 });
     expect(inGuestCheck(["{", "exit 1"])).toEqual({ exit: 1 });
     expect(inGuestCheck(undefined)).toEqual({});
+  });
+
+  it("reads a forced DHCP renewal's outcome (checks.d/dhcp-renew.sh)", () => {
+    const section = [
+      "before mtu 1460 hostname vm1", "stack ifupdown", "command sh -c ifdown ens4 && ifup ens4", "exit 0",
+      "after mtu 1500", "after hostname vm1.c.proj.internal", "after addr 169.254.0.15/16",
+    ];
+    expect(dhcpRenewal(section)).toEqual({
+      stack: "ifupdown", exit: 0, mtuAfter: 1500, hostnameAfter: "vm1.c.proj.internal", addrAfter: "169.254.0.15/16",
+    });
+    expect(dhcpRenewal(["stack none"])).toEqual({ stack: "none" });
+  });
+
+  it("compares the keys sshd serves with the hostkeys/* guest attributes, blob by blob", () => {
+    const served = servedKeys(["127.0.0.1:22 SSH-2.0-OpenSSH_10.0p2", "ecdsa-sha2-nistp256 AAAAE2Vj", "ssh-ed25519 AAAAC3Nz", "ssh-rsa AAAAB3Nz"]);
+    expect(served).toEqual({ "ecdsa-sha2-nistp256": "AAAAE2Vj", "ssh-ed25519": "AAAAC3Nz", "ssh-rsa": "AAAAB3Nz" });
+    const attributes = { hostkeys: { "ssh-ed25519": "ssh-ed25519 AAAAC3Nz root@vm1\n", "ssh-rsa": "AAAAB3Nz" }, other: "x" };
+    expect(hostkeyAttributes(attributes)).toEqual({ "ssh-ed25519": "AAAAC3Nz", "ssh-rsa": "AAAAB3Nz" });
+    expect(hostkeyAttributes({})).toEqual({});
   });
 });

@@ -106,3 +106,53 @@ export function inGuestCheck(section: string[] | undefined): { report?: Report; 
     return { exit: exit === undefined ? undefined : Number(exit) };
   }
 }
+
+/** What checks.d/dhcp-renew.sh saw: the stack, its renewal command's exit code, MTU and host name after. */
+export interface DhcpRenewal {
+  stack?: string;
+  exit?: number;
+  mtuAfter?: number;
+  hostnameAfter?: string;
+  addrAfter?: string;
+}
+
+export function dhcpRenewal(section: readonly string[] | undefined): DhcpRenewal {
+  const out: DhcpRenewal = {};
+  for (const l of section ?? []) {
+    const [word, ...rest] = l.split(" ");
+    const value = rest.join(" ");
+    if (word === "stack") out.stack = value;
+    else if (word === "exit") out.exit = Number(value);
+    else if (word === "after" && rest[0] === "mtu") out.mtuAfter = Number(rest[1]);
+    else if (word === "after" && rest[0] === "hostname") out.hostnameAfter = rest[1] ?? "";
+    else if (word === "after" && rest[0] === "addr") out.addrAfter = rest[1] ?? "";
+  }
+  return out;
+}
+
+/** Public keys by algorithm ("ssh-ed25519" → base64 blob) from "ALG BASE64" lines (ssh-keyscan). */
+export function servedKeys(section: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of section ?? []) {
+    const [alg, blob] = l.trim().split(/\s+/);
+    // OpenSSH 10's ssh-keyscan adds "# host:22 SSH-2.0-…" banner lines.
+    if (alg && blob && /^(ssh-|ecdsa-|sk-)/.test(alg)) out[alg] = blob;
+  }
+  return out;
+}
+
+/**
+ * The `hostkeys/*` guest attributes (algorithm → base64 blob) from the emulator's record, whose
+ * values are "ALG BASE64 [comment]" lines or a bare blob.
+ */
+export function hostkeyAttributes(attributes: Record<string, unknown>): Record<string, string> {
+  const hostkeys = attributes.hostkeys;
+  const out: Record<string, string> = {};
+  if (!hostkeys || typeof hostkeys !== "object") return out;
+  for (const [alg, value] of Object.entries(hostkeys as Record<string, unknown>)) {
+    if (typeof value !== "string") continue;
+    const words = value.trim().split(/\s+/);
+    out[alg] = words[0] === alg && words[1] ? words[1] : words[0]!;
+  }
+  return out;
+}

@@ -4,11 +4,12 @@
 // Library: `bootImage(opts)` (used by boot.test.ts, later by bench/).
 // CLI (after `npm run build`):
 //   node dist/test/vm/boot.js --disk out/vm/disk.raw [--uuid U] [--metadata FILE.json]
-//        [--persistent] [--kernel DIR] [--timeout 300] [--log FILE] [--no-restrict]
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+//        [--persistent] [--kernel DIR] [--timeout 300] [--log FILE] [--no-restrict] [--uefi]
+//        [--dhcp-hostname NAME]
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, createWriteStream, existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +64,13 @@ export interface BootOptions {
   restrict?: boolean;
   memoryMiB?: number;
   extraQemuArgs?: string[];
+  /**
+   * Firmware: SeaBIOS (default; Compute Engine boots images without UEFI_COMPATIBLE so) or OVMF,
+   * UEFI (Debian's `ovmf` package; a fresh copy of its variable store per boot).
+   */
+  firmware?: "bios" | "uefi";
+  /** Host name QEMU's DHCP server hands out (option 12), as Compute Engine's DHCP does. */
+  dhcpHostname?: string;
   /** Called for every serial line as it arrives (host seconds since QEMU start). */
   onLine?: (t: number, line: string) => void;
 }
@@ -92,7 +100,12 @@ export interface BootResult {
   accel: "kvm" | "tcg";
   uuid: string;
   qemuArgs: string[];
+  /** The guest attributes the guest wrote to the emulator (read before it stops); {} without one. */
+  guestAttributes: Record<string, unknown>;
 }
+
+/** OVMF from Debian's `ovmf` package (4 MiB flash layout). */
+export const OVMF = { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" };
 
 export function chooseAccel(): "kvm" | "tcg" {
   const env = process.env.GCE_FIRSTBOOT_VM_ACCEL;
@@ -175,16 +188,30 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
     // Addresses pinned (slirp would pick .2.2/.2.3/.2.15 in a /16): gateway, DNS, and the
     // guest's DHCP address 169.254.0.15, as in defaultMetadata's network-interfaces.
     "user", "id=n0", "net=169.254.0.0/16", "host=169.254.0.2", "dns=169.254.0.3", "dhcpstart=169.254.0.15",
-    // cmd: runs once per connection (a tcp: target answers only the first one).
-    `guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:${metaPort}`,
+    // cmd: runs once per connection (a tcp: target answers only the first one). slirp hands the
+    // command the connection as stdin, stdout and stderr: socat's own messages (e.g. "Connection
+    // refused" when no emulator listens) would reach the guest as a reply, hence -lf /dev/null.
+    `guestfwd=tcp:169.254.169.254:80-cmd:socat -lf /dev/null - TCP:127.0.0.1:${metaPort}`,
+    ...(opts.dhcpHostname ? [`hostname=${opts.dhcpHostname}`] : []),
     ...(restrict ? ["restrict=on"] : []),
   ].join(",");
   const driveOpts = [
     `file=${opts.disk}`, "format=raw", "if=none", "id=d0", "cache=unsafe",
     ...(opts.persistent ? [] : ["snapshot=on"]),
   ].join(",");
+  const firmware: string[] = [];
+  if (opts.firmware === "uefi") {
+    if (!existsSync(OVMF.code)) throw new Error(`${OVMF.code} missing (apt-get install ovmf)`);
+    const vars = join(workDir, "OVMF_VARS.fd");
+    copyFileSync(OVMF.vars, vars);
+    firmware.push(
+      "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF.code}`,
+      "-drive", `if=pflash,format=raw,unit=1,file=${vars}`,
+    );
+  }
   const args = [
     "-nodefaults", "-vga", "none", "-display", "none", "-no-reboot",
+    ...firmware,
     "-machine", `pc,accel=${accel}`,
     // TCG: "max" has RDRAND, so the guest's crng is ready at once (qemu64 lacks it and
     // systemd waited ~6 s for entropy); Compute Engine's CPUs have RDRAND too. Not
@@ -251,6 +278,7 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
   clearTimeout(timer);
   if (partial) emit(partial);
   const qemuExit = (performance.now() - t0) / 1000;
+  const guestAttributes = metaUrl ? await readGuestAttributes(metaUrl) : {};
   emulator?.kill("SIGTERM");
   if (qemuErr.trim()) out.write(`# qemu stderr: ${qemuErr.trim()}\n`);
   out.write(`# exit ${code} after ${qemuExit.toFixed(3)} s${timedOut ? " (TIMEOUT, killed)" : ""}\n`);
@@ -258,9 +286,19 @@ export async function bootImage(opts: BootOptions): Promise<BootResult> {
 
   const parsed = parseSerial(lines);
   return {
-    serialLog, lines, ...parsed, timedOut, exitCode: code, accel, uuid, qemuArgs: args,
+    serialLog, lines, ...parsed, timedOut, exitCode: code, accel, uuid, qemuArgs: args, guestAttributes,
     timings: { ...parsed.timings, qemuExit },
   };
+}
+
+/** The emulator's record of the guest attributes the guest PUT (its control endpoint); {} if it has none. */
+async function readGuestAttributes(metaUrl: string): Promise<Record<string, unknown>> {
+  try {
+    const res = await fetch(new URL("/emulator/guest-attributes", metaUrl), { signal: AbortSignal.timeout(5000) });
+    return res.ok ? ((await res.json()) as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Pull the VMTEST sections and the timings out of timestamped serial lines. */
@@ -328,11 +366,34 @@ export function copyDisk(src: string, dst: string): string {
   return dst;
 }
 
+/** Byte offset of the root file system in a disk build-image.sh made: its Linux partition, MBR or GPT. */
+export function rootPartitionOffset(disk: string): number {
+  const table = (JSON.parse(execFileSync("sfdisk", ["--json", disk], { encoding: "utf8" })) as {
+    partitiontable: { sectorsize?: number; partitions: { start: number; type: string }[] };
+  }).partitiontable;
+  const root = table.partitions.find((p) => p.type === "83" || p.type.toUpperCase() === "0FC63DAF-8483-4772-8E79-3D69D8477DE4");
+  if (!root) throw new Error(`${disk}: no Linux partition`);
+  return root.start * (table.sectorsize ?? 512);
+}
+
+/** Runs debugfs requests (read-write) on the root file system of a disk that is not running: no mount. */
+function debugfsOnDisk(disk: string, requests: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "gce-firstboot-vm-debugfs-"));
+  try {
+    writeFileSync(join(dir, "requests"), `${requests.join("\n")}\n`);
+    return execFileSync("debugfs", ["-w", "-f", join(dir, "requests"), `${disk}?offset=${rootPartitionOffset(disk)}`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
- * Writes a file into the ext4 root (partition 1 at 1 MiB, as build-image.sh lays it out) of a
- * disk that is not running, with e2fsprogs' debugfs: no mount, no loop device. Drift injected
- * between two boots of the same disk. The file is created (mode 0644, root-owned); an existing one
- * is left as it is and this throws.
+ * Writes a file into the ext4 root of a disk that is not running, with e2fsprogs' debugfs: no
+ * mount, no loop device. Drift injected between two boots of the same disk. The file is created
+ * (mode 0644, root-owned); an existing one is left as it is and this throws.
  */
 export function writeFileIntoDisk(disk: string, guestPath: string, content: string): void {
   const dir = mkdtempSync(join(tmpdir(), "gce-firstboot-vm-file-"));
@@ -340,14 +401,28 @@ export function writeFileIntoDisk(disk: string, guestPath: string, content: stri
   writeFileSync(local, content, { mode: 0o644 });
   let out: string;
   try {
-    out = execFileSync("debugfs", ["-w", "-R", `write ${local} ${guestPath}`, `${disk}?offset=1048576`], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    out = debugfsOnDisk(disk, [`write ${local} ${guestPath}`]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   if (!/Allocated inode/.test(out)) throw new Error(`debugfs could not write ${guestPath} into ${disk}: ${out.trim()}`);
+}
+
+/** Deletes files from the root of a disk that is not running (an admin's `rm` before a reboot). */
+export function removeFromDisk(disk: string, guestPaths: string[]): void {
+  debugfsOnDisk(disk, guestPaths.map((p) => `rm ${p}`));
+  const left = guestPaths.filter((p) => existsInDisk(disk, p));
+  if (left.length) throw new Error(`debugfs could not remove ${left.join(", ")} from ${disk}`);
+}
+
+function existsInDisk(disk: string, guestPath: string): boolean {
+  const r = spawnSync("debugfs", ["-R", `stat ${guestPath}`, `${disk}?offset=${rootPartitionOffset(disk)}`], { encoding: "utf8" });
+  return !/File not found/.test(`${r.stdout}${r.stderr}`);
+}
+
+/** Replaces a path in the root of a disk that is not running with a symbolic link (e.g. /etc/localtime). */
+export function symlinkInDisk(disk: string, guestPath: string, target: string): void {
+  debugfsOnDisk(disk, [`rm ${guestPath}`, `symlink ${guestPath} ${target}`]);
 }
 
 // ---- CLI ------------------------------------------------------------------------------------
@@ -370,6 +445,8 @@ function parseArgs(argv: string[]): BootOptions & { metadataFile?: string } {
       case "--timeout": o.timeoutMs = Number(next()) * 1000; break;
       case "--log": o.serialLog = next(); break;
       case "--no-restrict": o.restrict = false; break;
+      case "--uefi": o.firmware = "uefi"; break;
+      case "--dhcp-hostname": o.dhcpHostname = next(); break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }

@@ -9,15 +9,20 @@
 #
 # Environment:
 #   GCE_FIRSTBOOT_VM_DISK_GIB   disk size in GiB (default 2)
+#   GCE_FIRSTBOOT_VM_LAYOUT     mbr (default: one bootable ext4 partition, GRUB i386-pc in the MBR
+#                               gap) or gpt (as Debian's official images: BIOS-boot partition 14,
+#                               EFI system partition 15, root 1 at 128 MiB; GRUB for i386-pc in
+#                               the BIOS-boot partition and x86_64-efi as EFI/BOOT/BOOTX64.EFI)
 #   GCE_FIRSTBOOT_VM_OVERLAY    a directory copied over the root last (drift injection, extra
 #                               test checks in /usr/local/lib/vm-test/checks.d/*.sh)
 #   GCE_FIRSTBOOT_VM_NO_TAR=1   skip image.tar.gz (booting needs only disk.raw)
 #   GCE_FIRSTBOOT_VM_TEST_UNIT=0  leave out the test-only report+poweroff unit (an image for
 #                               a real Compute Engine import must not carry it)
 #
-# Boot method: GRUB (i386-pc) in the MBR, built with grub-mkimage from the host's
-# grub-pc-bin, no grub-install, no loop devices, no mounting. The kernel and initrd are
-# also copied to OUT_DIR so that boot.ts can use -kernel/-initrd as a fallback.
+# Boot method: GRUB core images made with grub-mkimage (the image's own GRUB when the root has a
+# distribution GRUB package, else the host's grub-pc-bin / grub-efi-amd64-bin), no grub-install,
+# no loop devices, no mounting. The kernel and initrd are also copied to OUT_DIR so that boot.ts
+# can use -kernel/-initrd as a fallback.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,14 +30,19 @@ ROOTFS_TAR="${1:?usage: build-image.sh ROOTFS_TAR DEB_PATH OUT_DIR}"
 DEB_PATH="${2-}"
 OUT_DIR="${3:?usage: build-image.sh ROOTFS_TAR DEB_PATH OUT_DIR}"
 GIB="${GCE_FIRSTBOOT_VM_DISK_GIB:-2}"
-GRUB_DIR=/usr/lib/grub/i386-pc
+LAYOUT="${GCE_FIRSTBOOT_VM_LAYOUT:-mbr}"
+case "$LAYOUT" in mbr|gpt) ;; *) echo "build-image: unknown layout '$LAYOUT' (mbr, gpt)" >&2; exit 2 ;; esac
 
 log() { echo "build-image: $*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 2; }
 for t in sfdisk mke2fs grub-mkimage tar; do
   command -v "$t" >/dev/null || { log "$t missing (run test/setup/ensure-tools.sh $t)"; exit 2; }
 done
-[ -f "$GRUB_DIR/boot.img" ] || { log "$GRUB_DIR missing (grub-pc-bin)"; exit 2; }
+if [ "$LAYOUT" = gpt ]; then
+  for t in mkfs.vfat mmd mcopy; do
+    command -v "$t" >/dev/null || { log "$t missing (run test/setup/ensure-tools.sh $t)"; exit 2; }
+  done
+fi
 [ -z "$DEB_PATH" ] || [ -f "$DEB_PATH" ] || { log "no such .deb: $DEB_PATH"; exit 2; }
 
 mkdir -p "$OUT_DIR"
@@ -95,6 +105,7 @@ if [ "${GCE_FIRSTBOOT_VM_TEST_UNIT:-1}" = 1 ]; then
   install -D -m 0755 "$HERE/guest/vm-test-report" "$ROOT/usr/local/sbin/vm-test-report"
   mkdir -p "$ROOT/usr/local/lib/vm-test/checks.d"
   [ -z "$DEB_PATH" ] || install -m 0755 "$HERE/guest/checks.d/agent-check.sh" "$ROOT/usr/local/lib/vm-test/checks.d/"
+  install -m 0755 "$HERE/guest/checks.d/dhcp-renew.sh" "$ROOT/usr/local/lib/vm-test/checks.d/"
   cat > "$ROOT/etc/systemd/system/vm-test-report.service" <<'EOF'
 [Unit]
 Description=VM test only: report boot facts on ttyS0 and power off
@@ -133,15 +144,37 @@ echo "$CMDLINE" > "$OUT_DIR/cmdline"
 cp "$ROOT/boot/vmlinuz-$KVER" "$OUT_DIR/vmlinuz"
 cp "$ROOT/boot/initrd.img-$KVER" "$OUT_DIR/initrd.img"
 
-mkdir -p "$ROOT/boot/grub/i386-pc"
-cp "$GRUB_DIR"/*.mod "$GRUB_DIR"/*.lst "$ROOT/boot/grub/i386-pc/"
+# GRUB: the image's own (a distribution GRUB package, e.g. grub-cloud-amd64: its modules and
+# grub-mkimage, run chrooted) or the host's. Its /etc/default/grub decides the first boot's
+# command line, as update-grub would have; update-grub itself cannot run at build time (grub-probe
+# finds no disk behind a chroot), so the first grub.cfg is written here, and the guest's own
+# update-grub replaces it when something (our serial-console module) changes /etc/default/grub.
+if [ -f "$ROOT/usr/lib/grub/i386-pc/boot.img" ]; then
+  GRUB_LIB="$ROOT/usr/lib/grub"; MKIMAGE=(chroot "$ROOT" grub-mkimage); IMG_DIR=/tmp; HOST_IMG_DIR="$ROOT/tmp"
+else
+  GRUB_LIB=/usr/lib/grub; MKIMAGE=(grub-mkimage); IMG_DIR="$OUT_DIR"; HOST_IMG_DIR="$OUT_DIR"
+fi
+[ -f "$GRUB_LIB/i386-pc/boot.img" ] || { log "$GRUB_LIB/i386-pc missing (grub-pc-bin)"; exit 2; }
+if [ "$LAYOUT" = gpt ] && [ ! -d "$GRUB_LIB/x86_64-efi" ]; then log "$GRUB_LIB/x86_64-efi missing (grub-efi-amd64-bin)"; exit 2; fi
+if [ -f "$ROOT/etc/default/grub" ]; then
+  # shellcheck disable=SC2016
+  IMAGE_ARGS="$(chroot "$ROOT" sh -c '. /etc/default/grub; for f in /etc/default/grub.d/*.cfg; do [ -e "$f" ] && . "$f"; done; echo $GRUB_CMDLINE_LINUX $GRUB_CMDLINE_LINUX_DEFAULT')"
+  CMDLINE="root=UUID=$UUID ro $IMAGE_ARGS"
+  echo "$CMDLINE" > "$OUT_DIR/cmdline"
+fi
+
+for target in i386-pc x86_64-efi; do
+  [ "$target" = i386-pc ] || [ "$LAYOUT" = gpt ] || continue
+  mkdir -p "$ROOT/boot/grub/$target"
+  cp "$GRUB_LIB/$target"/*.mod "$GRUB_LIB/$target"/*.lst "$ROOT/boot/grub/$target/"
+done
 cat > "$ROOT/boot/grub/grub.cfg" <<EOF
 serial --unit=0 --speed=38400
 terminal_input serial
 terminal_output serial
 set default=0
 set timeout=0
-menuentry 'Debian GNU/Linux 12 ($KVER)' {
+menuentry 'Debian GNU/Linux ($KVER)' {
   linux /boot/vmlinuz-$KVER $CMDLINE
   initrd /boot/initrd.img-$KVER
 }
@@ -149,18 +182,49 @@ EOF
 
 DISK="$OUT_DIR/disk.raw"
 truncate -s "${GIB}G" "$DISK"
-# One bootable primary Linux partition from 1 MiB to the end, MBR (dos) label.
-printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk --quiet "$DISK" >&2
-PART_BYTES=$(( GIB * 1024 * 1024 * 1024 - 1048576 ))
-mke2fs -q -F -t ext4 -L root -U "$UUID" -E offset=1048576 -d "$ROOT" "$DISK" "$(( PART_BYTES / 1024 ))k" >&2
+GRUB_MODS=(normal linux serial terminal configfile echo search search_fs_uuid ext2 part_msdos part_gpt)
+if [ "$LAYOUT" = mbr ]; then
+  # One bootable primary Linux partition from 1 MiB to the end, MBR (dos) label.
+  printf 'label: dos\nstart=2048, type=83, bootable\n' | sfdisk --quiet "$DISK" >&2
+  ROOT_START=2048
+else
+  # Debian's official cloud layout: BIOS boot (14), EFI system (15), root (1) after them.
+  # Numbered 1, 14, 15 as Debian does (sfdisk takes the number from the device name).
+  printf 'label: gpt\n%s : start=262144, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=root\n%s : start=2048, size=6144, type=21686148-6449-6E6F-744E-656564454649, name=bios\n%s : start=8192, size=253952, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=efi\n' \
+    "${DISK}1" "${DISK}14" "${DISK}15" | sfdisk --quiet "$DISK" >&2
+  ROOT_START=262144
+fi
+ROOT_SECTORS="$(sfdisk --json "$DISK" | python3 -c 'import json,sys; t=json.load(sys.stdin)["partitiontable"]; print(next(p["size"] for p in t["partitions"] if p["start"]=='"$ROOT_START"'))')"
+mke2fs -q -F -t ext4 -L root -U "$UUID" -E offset=$(( ROOT_START * 512 )) -d "$ROOT" "$DISK" "$(( ROOT_SECTORS / 2 ))k" >&2
 
-CORE="$OUT_DIR/core.img"
-grub-mkimage -O i386-pc -o "$CORE" -p '(hd0,msdos1)/boot/grub' \
-  biosdisk part_msdos ext2 normal linux serial terminal configfile echo
-[ "$(stat -c %s "$CORE")" -lt $(( 2047 * 512 )) ] || { log "core.img too big"; exit 1; }
-dd if="$GRUB_DIR/boot.img" of="$DISK" bs=440 count=1 conv=notrunc status=none
-dd if="$CORE" of="$DISK" bs=512 seek=1 conv=notrunc status=none
-rm -f "$CORE"
+# The core image finds the root by its file system UUID (no drive numbering assumed).
+printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\n' "$UUID" > "$HOST_IMG_DIR/grub-early.cfg"
+"${MKIMAGE[@]}" -O i386-pc -p /boot/grub -c "$IMG_DIR/grub-early.cfg" -o "$IMG_DIR/core.img" biosdisk "${GRUB_MODS[@]}"
+CORE="$HOST_IMG_DIR/core.img"
+dd if="$GRUB_LIB/i386-pc/boot.img" of="$DISK" bs=440 count=1 conv=notrunc status=none
+if [ "$LAYOUT" = mbr ]; then
+  [ "$(stat -c %s "$CORE")" -lt $(( 2047 * 512 )) ] || { log "core.img too big"; exit 1; }
+  dd if="$CORE" of="$DISK" bs=512 seek=1 conv=notrunc status=none
+else
+  # What grub-bios-setup does for a BIOS-boot partition: the core goes to its first sector,
+  # boot.img's kernel sector (offset 0x5c, 64-bit LE) points there, and diskboot.img's block
+  # list (the core's first sector, offset 0x1f4) starts at the sector after it.
+  [ "$(stat -c %s "$CORE")" -lt $(( 6144 * 512 )) ] || { log "core.img too big"; exit 1; }
+  dd if="$CORE" of="$DISK" bs=512 seek=2048 conv=notrunc status=none
+  le64() { python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<Q", int(sys.argv[1])))' "$1"; }
+  le64 2048 | dd of="$DISK" bs=1 seek=$(( 0x5c )) conv=notrunc status=none
+  le64 2049 | dd of="$DISK" bs=1 seek=$(( 2048 * 512 + 0x1f4 )) conv=notrunc status=none
+  # UEFI: the removable-media path on a FAT ESP, made without mounting (mtools).
+  "${MKIMAGE[@]}" -O x86_64-efi -p /boot/grub -c "$IMG_DIR/grub-early.cfg" -o "$IMG_DIR/BOOTX64.EFI" "${GRUB_MODS[@]}" fat efi_gop
+  ESP="$OUT_DIR/esp.img"
+  rm -f "$ESP"
+  mkfs.vfat -C -n EFI "$ESP" $(( 253952 / 2 )) >/dev/null
+  mmd -i "$ESP" ::/EFI ::/EFI/BOOT
+  mcopy -i "$ESP" "$HOST_IMG_DIR/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+  dd if="$ESP" of="$DISK" bs=512 seek=8192 conv=notrunc,sparse status=none
+  rm -f "$ESP" "$HOST_IMG_DIR/BOOTX64.EFI"
+fi
+rm -f "$CORE" "$HOST_IMG_DIR/grub-early.cfg"
 t1=$(date +%s.%N)
 log "disk.raw ${GIB} GiB apparent, $(du -h "$DISK" | cut -f1) allocated, in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
 
