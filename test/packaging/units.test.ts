@@ -142,12 +142,10 @@ describe.each([
   ['gce-firstboot-early.service', early],
   ['gce-firstboot.service', daemon],
 ])('hardening of %s leaves the agent able to do its job', (_name, unit) => {
-  it('keeps /etc writable (ProtectSystem=true, not full or strict)', () => {
-    expect(one(unit, 'Service', 'ProtectSystem')).toBe('true');
-    expect(get(unit, 'Service', 'ReadOnlyPaths')).toEqual([]);
-  });
-  it('keeps /boot writable under ProtectSystem=true, for update-grub / grub2-mkconfig and System.map (and /boot/efi where it exists)', () => {
-    expect(get(unit, 'Service', 'ReadWritePaths')).toEqual(['-/boot', '-/boot/efi']);
+  it('keeps /etc and /boot writable (update-grub, grub2-mkconfig, System.map) and /usr read-only', () => {
+    expect(one(unit, 'Service', 'ProtectSystem') ?? 'no').toBe('no');
+    expect(get(unit, 'Service', 'ReadOnlyPaths')).toEqual(['/usr']);
+    expect(get(unit, 'Service', 'ReadWritePaths')).toEqual([]);
   });
   it('leaves /proc/sys writable and the real UTS namespace (sysctl, hostname)', () => {
     expect(one(unit, 'Service', 'ProtectKernelTunables') ?? 'no').toBe('no');
