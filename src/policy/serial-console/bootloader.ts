@@ -3,6 +3,7 @@ import type { Change } from '../types.js';
 
 const GRUB_CFGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
 const BLS_ENTRIES = '/boot/loader/entries';
+const EFI_DIR = '/boot/efi/EFI';
 
 export interface BootloaderState {
   /** The generated file whose kernel entries we looked at (grub.cfg or the BLS entries directory). */
@@ -25,9 +26,9 @@ function lacks(lines: string[], token: string): boolean {
  */
 async function regenerateCommand(host: Host, config: string | undefined, token: string): Promise<BootloaderState['command']> {
   if (config === BLS_ENTRIES) return (await installed(host, 'grubby')) ? { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] } : undefined;
-  const redhat = config === GRUB_CFGS[1];
+  const redhat = config === GRUB_CFGS[1] || config?.startsWith(`${EFI_DIR}/`) === true;
   const candidates = [
-    ...(redhat ? [{ program: 'grub2-mkconfig', args: ['-o', GRUB_CFGS[1]!] }] : [{ program: 'update-grub', args: [] }]),
+    ...(redhat ? [{ program: 'grub2-mkconfig', args: ['-o', config!] }] : [{ program: 'update-grub', args: [] }]),
     { program: 'grub-mkconfig', args: ['-o', config ?? GRUB_CFGS[0]!] },
     { program: 'grub2-mkconfig', args: ['-o', config ?? GRUB_CFGS[1]!] },
   ];
@@ -42,11 +43,26 @@ async function installed(host: Host, program: string): Promise<boolean> {
   return false;
 }
 
+const kernelLinesOf = (text: string | undefined): string[] => (text ?? '').split('\n').filter((line) => /^\s*linux(16|efi)?\s/.test(line));
+
+/**
+ * The grub.cfg with the kernel entries: /boot/grub, /boot/grub2, else one on the EFI system
+ * partition (/boot/efi/EFI/<vendor>/grub.cfg: RHEL 8-style UEFI images keep the real one there;
+ * RHEL 9's is a stub that loads /boot/grub2/grub.cfg, and its entries are BLS).
+ */
+async function findGrubCfg(host: Host): Promise<string | undefined> {
+  for (const candidate of GRUB_CFGS) if (await host.exists(candidate)) return candidate;
+  for (const vendor of await host.readDir(EFI_DIR)) {
+    const candidate = `${EFI_DIR}/${vendor}/grub.cfg`;
+    if (kernelLinesOf(await host.readText(candidate).catch(() => undefined)).length > 0) return candidate;
+  }
+  return undefined;
+}
+
 /** Whether the generated bootloader config already passes `token` to every kernel entry. */
 export async function bootloaderState(host: Host, token: string): Promise<BootloaderState> {
-  let config: string | undefined;
-  for (const candidate of GRUB_CFGS) if (!config && (await host.exists(candidate))) config = candidate;
-  const kernelLines = ((config && (await host.readText(config))) || '').split('\n').filter((line) => /^\s*linux(16|efi)?\s/.test(line));
+  let config = await findGrubCfg(host);
+  const kernelLines = kernelLinesOf(config && (await host.readText(config)));
   const blsFiles = (await host.readDir(BLS_ENTRIES)).filter((name) => name.endsWith('.conf'));
   let missing = lacks(kernelLines, token);
   if (kernelLines.length === 0 && blsFiles.length > 0) {

@@ -130,6 +130,17 @@ describe('serial-console module', () => {
     expect(moduleResult(await runOffline('check', 'serial-console', root)).findings).toEqual([]);
   });
 
+  it('a UEFI image whose grub.cfg is on the EFI system partition (RHEL 8 style): read there, regenerated with grub2-mkconfig -o that file', async () => {
+    const root = sandboxRoot('rhel-9');
+    const efiCfg = '/boot/efi/EFI/redhat/grub.cfg';
+    writeRooted(root, efiCfg, "menuentry 'Red Hat' {\n\tlinuxefi /vmlinuz-4.18.0 root=UUID=abc ro quiet\n}\n");
+    writeRooted(root, '/usr/sbin/grub2-mkconfig', '');
+    const applied = await runOffline('apply', 'serial-console', root);
+    expect(moduleResult(applied).findings).toEqual([expect.objectContaining({ key: efiCfg, severity: 'warning', cause: expect.stringContaining(`grub2-mkconfig -o ${efiCfg}`) })]);
+    writeRooted(root, efiCfg, `menuentry 'Red Hat' {\n\tlinuxefi /vmlinuz-4.18.0 root=UUID=abc ro quiet ${CONSOLE}\n}\n`);
+    expect(moduleResult(await runOffline('check', 'serial-console', root)).findings).toEqual([]);
+  });
+
   it('with --live reads the running kernel command line (a warning until the next boot)', async () => {
     const root = sandboxRoot('debian-12');
     const proc = tempDir();
