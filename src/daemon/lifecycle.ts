@@ -1,4 +1,4 @@
-import type { MetadataView } from '../metadata/view.js';
+import { isInstanceId, type MetadataView } from '../metadata/view.js';
 import { runPass, type PassOptions } from '../pass/run-pass.js';
 import type { MachineIdentity, PolicyModule } from '../policy/types.js';
 import { summarize, type ModuleResult, type Report } from '../report/model.js';
@@ -30,7 +30,7 @@ export function firstBootDone(state: StateStore, machine: MachineIdentity, insta
 export async function instanceIdOf(metadata: MetadataView): Promise<string | undefined> {
   if (!metadata.available) return undefined;
   const id = await metadata.instanceId().catch(() => undefined);
-  return id && /^\d{1,32}$/.test(id) ? id : undefined;
+  return isInstanceId(id) ? id : undefined;
 }
 
 export async function rememberFirstBoot(state: StateStore, machine: MachineIdentity, instanceId: string | undefined, at: Date): Promise<void> {

@@ -11,6 +11,11 @@ export interface NetworkInterface {
  * What one pass needs from the metadata server, each value fetched at most once per pass.
  * Without a client (the early stage) every getter throws MetadataUnreachableError.
  */
+/** Compute Engine instance ids are decimal numbers (up to 20 digits today; 32 leaves room). */
+export function isInstanceId(id: string | undefined): boolean {
+  return id !== undefined && /^\d{1,32}$/.test(id);
+}
+
 export class MetadataView {
   private cache = new Map<string, Promise<unknown>>();
 

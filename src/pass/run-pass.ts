@@ -1,5 +1,5 @@
 import type { Host } from '../host/host.js';
-import type { MetadataView } from '../metadata/view.js';
+import { isInstanceId, type MetadataView } from '../metadata/view.js';
 import { MetadataUnreachableError } from '../metadata/errors.js';
 import type { StateStore } from '../state/store.js';
 import type { OptionValue } from '../config/schema.js';
@@ -63,7 +63,7 @@ async function knownInstanceId(options: PassOptions): Promise<string | undefined
   if (!options.metadata.available || !asks) return recordedInstanceId(options);
   try {
     const id = await options.metadata.instanceId();
-    if (id && /^\d{1,32}$/.test(id)) {
+    if (isInstanceId(id)) {
       if (options.mode === 'apply') await options.state.recordMachine({ instanceId: id, productUuid: options.machine.productUuid });
       return id;
     }

@@ -1,3 +1,4 @@
+import { isInstanceId } from '../../metadata/view.js';
 import { MetadataUnreachableError } from '../../metadata/errors.js';
 import { ApplyIncomplete, defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { hostKeyOwner, type KeyOwner } from '../other-agents.js';
@@ -46,7 +47,7 @@ async function instanceIdIfReachable(ctx: ModuleContext): Promise<{ instanceId?:
   if (!ctx.metadata.available) return { reachable: false };
   try {
     const id = await ctx.metadata.instanceId();
-    return { reachable: true, ...(id && /^\d{1,32}$/.test(id) ? { instanceId: id } : {}) };
+    return { reachable: true, ...(isInstanceId(id) ? { instanceId: id } : {}) };
   } catch (error) {
     if (error instanceof MetadataUnreachableError) return { reachable: false };
     throw error;
