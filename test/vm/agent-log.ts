@@ -37,17 +37,20 @@ export const findingsOf = (passes: readonly ParsedSerialPass[], module: string):
 
 export const isDrift = (f: Finding): boolean => (f.severity ?? "drift") === "drift";
 
-/** "SHA256:…" by key type (ECDSA, ED25519, RSA) from `ssh-keygen -lf` lines. */
+/**
+ * "SHA256:…" by key type (ECDSA, ED25519, RSA) from `ssh-keygen -lf` lines, also behind a syslog
+ * prefix (cloud-init prints its block through syslog: `<14>Dec  2 … ec2: 256 SHA256:… (ECDSA)`).
+ */
 export function fingerprintsByType(lines: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const l of lines) {
-    const m = /^\d+ (SHA256:\S+) .*\((\w+)\)$/.exec(l.trim());
+    const m = /(?:^|\s)\d+ (SHA256:\S+) .*\((\w+)\)$/.exec(l.trim());
     if (m) out[m[2]!] = m[1]!;
   }
   return out;
 }
 
-/** The fingerprint blocks the agent printed on the console (one per key generation), in order. */
+/** The fingerprint blocks printed on the console (ours, or cloud-init's: one per key generation), in order. */
 export function printedFingerprintBlocks(lines: readonly string[]): Record<string, string>[] {
   const blocks: Record<string, string>[] = [];
   let block: string[] | undefined;

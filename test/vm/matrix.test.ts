@@ -32,7 +32,7 @@ function overlayFor(image: MatrixImage, dir: string): string | undefined {
   return overlay;
 }
 
-/** Keys change once, before sshd, and sshd serves exactly the keys our one generation printed. */
+/** Keys change once, before sshd (by us or by cloud-init), and sshd serves exactly the keys that one generation printed. */
 function keysChangedOnceBeforeSshd(boot: () => AgentBoot): void {
   it("the host keys change once, before sshd, and sshd serves them", () => {
     const b = boot();
@@ -41,9 +41,10 @@ function keysChangedOnceBeforeSshd(boot: () => AgentBoot): void {
     expect(ssh.restarts, "sshd restarted").toBe(0);
     const keys = keyFileTimes(b.r.sections.keyfiles ?? [], b.r.sections.clock ?? []);
     for (const [path, t] of Object.entries(keys)) expect(t, `${path} written after sshd started`).toBeLessThan(ssh.execMainStart!);
+    // A second generation would print a second, different block; the adopting agent may repeat the same one.
     const printed = printedFingerprintBlocks(b.r.lines.map((l) => l.line));
-    expect(printed.length, "key generations printed by the agent").toBe(1);
-    expect(b.hostkeys, "the key files are not the ones the agent made").toEqual(printed[0]);
+    expect(printed.length, "no fingerprint block on the console").toBeGreaterThan(0);
+    for (const block of printed) expect(b.hostkeys, "the key files are not the ones printed at generation").toEqual(block);
     expect(Object.keys(servedKeys(b.r.sections.served)).length, "sshd serves no key").toBeGreaterThanOrEqual(3);
   });
 }
@@ -67,7 +68,8 @@ for (const image of images) {
     }, 60 * 60_000);
 
     describe("first boot", () => {
-      firstBootChecks(() => b1, FIRST.uuid);
+      const byCloudInit = image.extra.includes("cloud-init") ? "cloud-init" : "gce-firstboot";
+      firstBootChecks(() => b1, FIRST.uuid, { hostname: byCloudInit, keys: byCloudInit });
 
       it(`boots with the firmware asked for (${image.firmware})`, () => {
         expect(b1.r.sections.firmware).toEqual([image.firmware]);
@@ -86,7 +88,7 @@ for (const image of images) {
         keysChangedOnceBeforeSshd(() => b1);
       }
 
-      if (image.extra.includes("google-guest-agent")) {
+      if (image.extra.some((p) => p === "google-guest-agent" || p === "cloud-init")) {
         it("the hostkeys/* guest attributes equal the keys sshd serves", () => {
           const served = servedKeys(b1.r.sections.served);
           const published = hostkeyAttributes(b1.r.guestAttributes);

@@ -52,27 +52,31 @@ export const MATRIX: MatrixImage[] = [
     covers: "Debian 12; ifupdown + isc-dhcp-client; google-guest-agent (package defaults: keys once, hostkeys/* attributes)",
   },
   {
-    name: "d13-nm-cloud-init",
+    name: "d13-networkmanager",
     release: "trixie",
     net: "networkmanager",
+    extra: [],
+    layout: "mbr",
+    firmware: "bios",
+    events: [],
+    inDefaultRun: false,
+    covers: "Debian 13; NetworkManager (package defaults: its automatic profile on ens4)",
+  },
+  {
+    // Not with NetworkManager: Debian's cloud-init runs its network stage before sysinit.target,
+    // ordered after networkd and ifupdown only, so on Debian it starts before NetworkManager and
+    // fails (booted 2026-12-02: cloud-init-network.service failed, ens4 still down). The RHEL
+    // family's cloud-init units wait for NetworkManager; that combination is RHEL's, not Debian's.
+    name: "d13-ifupdown-dhcpcd-cloud-init",
+    release: "trixie",
+    net: "ifupdown",
     extra: ["cloud-init"],
     layout: "mbr",
     firmware: "bios",
     files: { "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n" },
     events: [],
     inDefaultRun: false,
-    covers: "Debian 13; NetworkManager (package defaults); cloud-init (package defaults, GCE datasource: keys once)",
-  },
-  {
-    name: "d13-ifupdown-dhcpcd",
-    release: "trixie",
-    net: "ifupdown",
-    extra: [],
-    layout: "mbr",
-    firmware: "bios",
-    events: [],
-    inDefaultRun: false,
-    covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important)",
+    covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important); cloud-init (package defaults, GCE datasource: it sets the host name and makes the keys once, we adopt and publish them)",
   },
 ];
 

@@ -159,8 +159,15 @@ export function basicBootChecks(boot: () => BootResult, uuid: () => string): voi
   });
 }
 
+/**
+ * Who sets the host name and makes the host keys on an image's first boot. We do, unless cloud-init
+ * is installed: it runs before our units, and we adopt what it did (src/policy/coexistence).
+ */
+export interface FirstBootMakers { hostname: "gce-firstboot" | "cloud-init"; keys: "gce-firstboot" | "cloud-init" }
+const OURS: FirstBootMakers = { hostname: "gce-firstboot", keys: "gce-firstboot" };
+
 /** Issue 6's first-boot checks: what the agent must have done by the end of a new instance's first boot. */
-export function firstBootChecks(boot: () => AgentBoot, uuid: string): void {
+export function firstBootChecks(boot: () => AgentBoot, uuid: string, makers: FirstBootMakers = OURS): void {
   basicBootChecks(() => boot().r, () => uuid);
 
   it("the serial log holds the agent's passes, all readable by report parse", () => {
@@ -182,16 +189,29 @@ export function firstBootChecks(boot: () => AgentBoot, uuid: string): void {
     expect(ssh.execMainStart!).toBeGreaterThan(early.activeEnter!);
   });
 
-  it("applies the hostname from metadata", () => {
+  it(`has the hostname from metadata (set by ${makers.hostname})`, () => {
     const b1 = boot();
     expect(b1.r.sections.hostname?.[0]).toBe("vm1");
-    const changes = changesOf(b1.passes, "hostname");
-    expect(changes.find((c) => c.key === "/etc/hostname")?.action).toBe("set to vm1");
-    expect(changes.some((c) => c.key === "kernel hostname")).toBe(true);
+    if (makers.hostname === "gce-firstboot") {
+      const changes = changesOf(b1.passes, "hostname");
+      expect(changes.find((c) => c.key === "/etc/hostname")?.action).toBe("set to vm1");
+      expect(changes.some((c) => c.key === "kernel hostname")).toBe(true);
+    }
     expectCompliant(b1, "hostname");
   });
 
-  it("generates the host keys and prints their fingerprints on the console", () => {
+  if (makers.keys === "cloud-init") {
+    it("adopts the host keys cloud-init made: no key written by us, every fingerprint block shows them", () => {
+      const b1 = boot();
+      const made = changesOf(b1.passes, "ssh-host-keys").filter((c) => c.key.startsWith("/etc/ssh/ssh_host_"));
+      expect(made, "the agent wrote host keys beside cloud-init").toEqual([]);
+      expect(Object.keys(b1.hostkeys).sort()).toEqual(KEY_TYPES);
+      const printed = printedFingerprintBlocks(b1.r.lines.map((l) => l.line));
+      expect(printed.length, "no fingerprint block on the console").toBeGreaterThan(0);
+      for (const block of printed) expect(block).toEqual(b1.hostkeys);
+      expectCompliant(b1, "ssh-host-keys");
+    });
+  } else it("generates the host keys and prints their fingerprints on the console", () => {
     const b1 = boot();
     const made = changesOf(b1.passes, "ssh-host-keys").filter((c) => c.key.startsWith("/etc/ssh/ssh_host_"));
     expect(made.map((c) => c.key).sort()).toEqual(["ecdsa", "ed25519", "rsa"].map((t) => `/etc/ssh/ssh_host_${t}_key`));
