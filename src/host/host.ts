@@ -312,13 +312,16 @@ export class Host {
     await this.mkdirp(path.posix.dirname(backup), 0o700);
     // The state directory itself (resolved: it may be a link inside the root) is kept private.
     await this.chmodReal(this.resolve(this.stateDir), this.stateDir, 0o700);
+    const real = this.resolveEntry(backup);
+    const label = await this.labels.labelLike(real, false);
     if (stats.isSymbolicLink()) {
       const link = await fs.readlink(this.resolveEntry(guestPath));
-      await symlinkAtomic(link, this.resolveEntry(backup));
+      await symlinkAtomic(link, real, label);
     } else if (stats.isFile()) {
       const content = await fs.readFile(this.resolveEntry(guestPath));
-      await writeFileAtomic(this.resolveEntry(backup), content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
-    }
+      await writeFileAtomic(real, content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, ...(label ? { beforeRename: label } : {}) });
+    } else return;
+    await this.labels.afterCreate(real);
   }
 
   private sysctlPath(key: string): string {
