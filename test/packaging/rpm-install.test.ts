@@ -39,19 +39,23 @@ const isLink = (path: string) => {
 const enabledUnit = (root: string, unit: string) =>
   isLink(join(root, WANTS, unit)) ? realpathSync(join(root, readlinkSync(join(root, WANTS, unit)))) : undefined;
 
-/** What the host has that the scriptlets could reach if they escaped the root: its systemd configuration and runtime state, its /etc/gce-firstboot. */
-function hostState(): string {
-  const parts: string[] = [];
-  for (const dir of ['/etc/systemd', '/run/systemd']) {
-    parts.push(existsSync(dir) ? JSON.stringify([...hashTree(dir)].sort()) : `${dir} absent`);
+/**
+ * What of ours the machine running rpm has where the package or its scriptlets would leave it if
+ * they escaped the root: unit links and files, configuration, state. (Only entries of ours: the
+ * rest of /etc/systemd may change under a parallel apt-get of another test file.)
+ */
+function hostState(): string[] {
+  const ours: string[] = [];
+  for (const dir of ['/etc/systemd', '/run/systemd', '/usr/lib/systemd/system', '/lib/systemd/system']) {
+    if (existsSync(dir)) ours.push(...[...hashTree(dir)].filter(([path]) => path.includes('gce-firstboot')).map(([path, hash]) => `${dir}${path} ${hash}`));
   }
-  parts.push(`etc/gce-firstboot ${existsSync('/etc/gce-firstboot')}`, `var/lib/gce-firstboot ${existsSync('/var/lib/gce-firstboot')}`);
-  return parts.join('\n');
+  for (const path of ['/etc/gce-firstboot', '/var/lib/gce-firstboot', '/usr/bin/gce-firstboot']) if (existsSync(path)) ours.push(path);
+  return ours.sort();
 }
 
 describe('image builder installs the rpm into an RHEL-style root', () => {
   let root: string;
-  let hostBefore: string;
+  let hostBefore: string[];
   beforeAll(async () => {
     root = await rhel9RpmRoot(rpm);
     cleanup.push(root);
@@ -89,8 +93,8 @@ describe('image builder installs the rpm into an RHEL-style root', () => {
     expect(isLink(join(root, WANTS, 'NetworkManager.service'))).toBe(true);
   });
 
-  it('the machine running rpm is untouched: its systemd configuration and runtime state, no /etc/gce-firstboot', () => {
-    expect(hostState()).toBe(hostBefore);
+  it('the machine running rpm is untouched: no unit, link, configuration or state of ours appeared on it', () => {
+    expect(hostState()).toEqual(hostBefore);
   });
 });
 
@@ -109,7 +113,9 @@ describe('an image whose admin preset disables the daemon', () => {
 describe('upgrade, then erase', () => {
   let root: string;
   let release2: string;
+  let hostBefore: string[];
   beforeAll(async () => {
+    hostBefore = hostState();
     root = await rhel9RpmRoot(rpm);
     cleanup.push(root);
     // The next release: same executable, a changed default configuration (so that rpm has to
@@ -163,5 +169,6 @@ describe('upgrade, then erase', () => {
     expect(readFileSync(join(root, `${CONF}.rpmsave`), 'utf8')).toMatch(/# edited by the admin\n$/);
     expect(readFileSync(join(root, 'var/lib/gce-firstboot/instance-id'), 'utf8')).toBe('1234567890\n');
     expect((await rpmIn(root, '-q', 'gce-firstboot')).status).not.toBe(0);
+    expect(hostState()).toEqual(hostBefore);
   }, SLOW);
 });
