@@ -2,7 +2,8 @@
 # Builds out/gce-firstboot-<version>-1.<arch>.rpm with rpmbuild from packaging/gce-firstboot.spec
 # and the prebuilt executable (npm run build:binary). Works with Debian's `rpm` package (no
 # systemd-rpm-macros there: the spec defines the macros it needs when they are missing).
-# Environment: OUT_DIR, BINARY, CONF.
+# Environment: OUT_DIR, BINARY, CONF, RPM_RELEASE (default 1; the tests build a higher one to
+# try an upgrade).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,7 @@ conf=${CONF:-$root/agent/gce-firstboot.conf}
 die() { echo "build-rpm: $*" >&2; exit 1; }
 [ -x "$bin" ] || die "no executable at $bin (run npm run build:binary)"
 [ -f "$conf" ] || die "no default configuration at $conf"
+[[ ${RPM_RELEASE:-1} =~ ^[1-9][0-9]*$ ]] || die "RPM_RELEASE must be a positive number, not ${RPM_RELEASE}"
 command -v rpmbuild >/dev/null || die "rpmbuild not found (Debian: apt-get install rpm)"
 
 version=$(node -p "require('$root/package.json').version")
@@ -36,6 +38,7 @@ rpmbuild -bb --quiet \
   --target x86_64 \
   --define "_topdir $top" \
   --define "pkg_version $version" \
+  --define "pkg_release ${RPM_RELEASE:-1}" \
   --define "use_source_date_epoch_as_buildtime 1" \
   --define "clamp_mtime_to_source_date_epoch 1" \
   --define "_buildhost gce-firstboot" \

@@ -60,13 +60,14 @@ export async function writeFileAtomic(target: string, content: string | Buffer, 
   await fsyncDirectory(dir);
 }
 
-/** Replaces `linkPath` by a symlink to `target` atomically (a temp link renamed over it). */
-export async function symlinkAtomic(target: string, linkPath: string): Promise<void> {
+/** Replaces `linkPath` by a symlink to `target` atomically (a temp link renamed over it; `beforeRename` as for files). */
+export async function symlinkAtomic(target: string, linkPath: string, beforeRename?: (temp: string) => Promise<void>): Promise<void> {
   const dir = path.dirname(linkPath);
   await removeStaleTemps(linkPath);
   const temp = path.join(dir, `${tempPrefix(linkPath)}${randomBytes(6).toString('hex')}.tmp`);
   await fs.symlink(target, temp);
   try {
+    await beforeRename?.(temp);
     await fs.rename(temp, linkPath);
   } catch (error) {
     await fs.rm(temp, { force: true });

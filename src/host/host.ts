@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { writeFileAtomic, symlinkAtomic, fsyncDirectory } from './atomic-write.js';
 import { chaseInRoot, HostPathError } from './confined-path.js';
+import { SelinuxLabels } from './selinux-labels.js';
 
 export interface HostOptions {
   /** Files are read and written below this directory. */
@@ -81,6 +82,8 @@ export class Host {
   readonly live: boolean;
   readonly stateDir: string;
   private readonly commandEnv: Record<string, string>;
+  /** Labels of what is written, renamed, linked or made (see selinux-labels.ts). */
+  readonly labels: SelinuxLabels;
 
   constructor(options: HostOptions) {
     this.root = path.resolve(options.root);
@@ -90,6 +93,7 @@ export class Host {
     this.live = options.live;
     this.stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
     this.commandEnv = options.commandEnv ?? {};
+    this.labels = new SelinuxLabels(this.root, this.sysDir, () => this.readText('/etc/selinux/config'), (command, args, opts) => this.run(command, args, opts));
   }
 
   /**
@@ -177,13 +181,16 @@ export class Host {
         await fs.mkdir(current, { mode });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        continue;
       }
+      await (await this.labels.labelLike(current, false))?.(current);
+      await this.labels.afterCreate(current);
     }
   }
 
   /**
    * Writes a file atomically. An existing file keeps its mode, owner and group (unless `mode` is
-   * given) and its SELinux label (see copyLabel), and is backed up once (the first time we change
+   * given) and its SELinux label (a new one gets its directory's: see selinux-labels.ts), and is backed up once (the first time we change
    * it) under the state directory, unless `backup: false` (only `seal` uses that: a backup would
    * carry what it clears into the image). A symlink is written through: its target inside the
    * root is replaced, with the target's attributes, and the link stays. Anything but a regular
@@ -200,12 +207,13 @@ export class Host {
     if (existing && options.backup !== false && !this.inStateDir(guestPath)) await this.backupOnce(target, existing);
     await this.mkdirp(path.posix.dirname(target));
     const real = this.resolveEntry(target);
-    const label = existing ? await this.labelCopier(real) : undefined;
+    const label = await this.labels.labelLike(real, existing !== undefined);
     await writeFileAtomic(real, content, {
       mode: options.mode ?? (existing ? existing.mode & 0o7777 : 0o644),
       ...(existing ? { uid: existing.uid, gid: existing.gid } : {}),
       ...(label ? { beforeRename: label } : {}),
     });
+    if (!existing) await this.labels.afterCreate(real);
   }
 
   /**
@@ -254,8 +262,12 @@ export class Host {
   /** Renames a file within the root (atomic on one filesystem) and makes the rename durable. A symlink at either end is the entry renamed or replaced, never followed. */
   async rename(fromGuestPath: string, toGuestPath: string): Promise<void> {
     const to = this.resolveEntry(toGuestPath);
-    await fs.rename(this.resolveEntry(fromGuestPath), to);
+    const from = this.resolveEntry(fromGuestPath);
+    const replaces = (await this.lstat(toGuestPath)) !== undefined;
+    await (await this.labels.labelLike(to, replaces))?.(from);
+    await fs.rename(from, to);
     await fsyncDirectory(path.dirname(to));
+    if (!replaces) await this.labels.afterCreate(to);
   }
 
   /** chmod that never follows a symlink: a link (or a device, FIFO...) at `guestPath` is refused. */
@@ -280,7 +292,9 @@ export class Host {
     const existing = await this.lstat(guestPath);
     if (existing) await this.backupOnce(guestPath, existing);
     await this.mkdirp(path.posix.dirname(path.resolve('/', guestPath)));
-    await symlinkAtomic(target, this.resolveEntry(guestPath));
+    const real = this.resolveEntry(guestPath);
+    await symlinkAtomic(target, real, await this.labels.labelLike(real, existing !== undefined));
+    if (!existing) await this.labels.afterCreate(real);
   }
 
   /** Path of the backup a managed file gets before its first change. */
@@ -298,38 +312,16 @@ export class Host {
     await this.mkdirp(path.posix.dirname(backup), 0o700);
     // The state directory itself (resolved: it may be a link inside the root) is kept private.
     await this.chmodReal(this.resolve(this.stateDir), this.stateDir, 0o700);
+    const real = this.resolveEntry(backup);
+    const label = await this.labels.labelLike(real, false);
     if (stats.isSymbolicLink()) {
       const link = await fs.readlink(this.resolveEntry(guestPath));
-      await symlinkAtomic(link, this.resolveEntry(backup));
+      await symlinkAtomic(link, real, label);
     } else if (stats.isFile()) {
       const content = await fs.readFile(this.resolveEntry(guestPath));
-      await writeFileAtomic(this.resolveEntry(backup), content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid });
-    }
-  }
-
-  /** Whether the root runs SELinux (enforcing or permissive per its /etc/selinux/config); read once. */
-  private selinux: Promise<boolean> | undefined;
-  private usesSelinux(): Promise<boolean> {
-    this.selinux ??= this.readText('/etc/selinux/config').then(
-      (text) => /^\s*SELINUX\s*=\s*(enforcing|permissive)\s*$/m.test(text ?? ''),
-      () => false,
-    );
-    return this.selinux;
-  }
-
-  /**
-   * On a root that uses SELinux, copies the label of the file being replaced onto the new one
-   * before it is renamed into place (`chcon --reference`: one process per replaced file, and only
-   * there). A file without a label gets none. Elsewhere nothing is spawned.
-   */
-  private async labelCopier(real: string): Promise<((temp: string) => Promise<void>) | undefined> {
-    if (!(await this.usesSelinux())) return undefined;
-    return async (temp) => {
-      const result = await this.run('chcon', [`--reference=${real}`, '--', temp], { env: { LC_ALL: 'C' } });
-      if (result.exitCode !== 0 && !/No data available|failed to get security context/.test(result.stderr)) {
-        throw new Error(`chcon --reference=${real}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
-      }
-    };
+      await writeFileAtomic(real, content, { mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, ...(label ? { beforeRename: label } : {}) });
+    } else return;
+    await this.labels.afterCreate(real);
   }
 
   private sysctlPath(key: string): string {
