@@ -14,7 +14,7 @@ import { checkLogLevel, splitIds, type CommonValues } from './common-options.js'
 import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
 import { checkedRoot } from './checked-root.js';
-import { isInstalledSystem } from '../seal/installed-system.js';
+import { isInstalledSystem } from '../distro/identify.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
 

@@ -5,7 +5,7 @@ import { Host } from '../../host/host.js';
 import { findSealActions, type SealAction } from '../../seal/artefacts.js';
 import { applySealActions, SealStopped } from '../../seal/apply-seal.js';
 import { isRunningRoot } from '../../seal/running-root.js';
-import { isInstalledSystem } from '../../seal/installed-system.js';
+import { isInstalledSystem } from '../../distro/identify.js';
 import { checkedRoot } from '../checked-root.js';
 import { EXIT } from '../../report/exit-code.js';
 

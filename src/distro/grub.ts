@@ -1,0 +1,39 @@
+import type { Host } from '../host/host.js';
+import { profileOf } from './distro.js';
+
+/** Boot Loader Specification entries (RHEL 8/9, Fedora): kernel arguments are edited with grubby. */
+export const BLS_ENTRIES = '/boot/loader/entries';
+/** UEFI images may keep the real grub.cfg on the EFI system partition (/boot/efi/EFI/<vendor>/grub.cfg). */
+export const EFI_DIR = '/boot/efi/EFI';
+const GRUB2_CFG = '/boot/grub2/grub.cfg';
+
+export interface GrubCommand {
+  program: string;
+  args: string[];
+}
+
+/** Where grub.cfg may be, the root's distribution's own location first. */
+export async function grubCfgPaths(host: Host): Promise<readonly string[]> {
+  return (await profileOf(host)).grub.cfgs;
+}
+
+/**
+ * What may regenerate `config`, best first: the distribution's own command (update-grub on Debian
+ * and Ubuntu, grub2-mkconfig -o on the RHEL family; for an unknown distribution the one that
+ * writes the file found), then plain grub-mkconfig / grub2-mkconfig writing the file.
+ */
+export async function grubRegenerators(host: Host, config: string | undefined): Promise<GrubCommand[]> {
+  const profile = await profileOf(host);
+  const [debianCfg, rhelCfg] = [profile.grub.cfgs.find((cfg) => cfg !== GRUB2_CFG)!, GRUB2_CFG];
+  const own = profile.grub.command ?? (config === GRUB2_CFG || config?.startsWith(`${EFI_DIR}/`) === true ? 'grub2-mkconfig' : 'update-grub');
+  return [
+    own === 'grub2-mkconfig' ? { program: 'grub2-mkconfig', args: ['-o', config ?? rhelCfg] } : { program: 'update-grub', args: [] },
+    { program: 'grub-mkconfig', args: ['-o', config ?? debianCfg] },
+    { program: 'grub2-mkconfig', args: ['-o', config ?? rhelCfg] },
+  ];
+}
+
+/** grubby, the command that edits BLS entries. */
+export function blsCommand(token: string): GrubCommand {
+  return { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] };
+}
