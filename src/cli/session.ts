@@ -15,6 +15,7 @@ import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
 import { checkedRoot } from './checked-root.js';
 import { isInstalledSystem } from '../distro/identify.js';
+import { describeDistro, distroOf } from '../distro/distro.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
 
@@ -68,6 +69,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
   if (root !== '/' && !(await isInstalledSystem(host))) {
     throw new UsageError(`--root ${values.root}: not an installed system (no /etc/os-release or /usr/lib/os-release)`);
   }
+  log.debug(`distribution: ${describeDistro(await distroOf(host))}`);
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);

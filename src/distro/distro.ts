@@ -51,3 +51,9 @@ export async function familyOf(host: Host): Promise<Family | undefined> {
 export async function keepsTimezoneFile(host: Host): Promise<boolean> {
   return (await host.exists(FAMILY_MARKERS[0]!.files[0]!)) || (await host.exists('/etc/timezone'));
 }
+
+/** One line for the log: which profile, and from what. */
+export function describeDistro({ release, profile }: Distro): string {
+  const source = release.state === 'found' ? `from ${release.file}` : release.state === 'missing' ? 'no os-release' : `${release.file} unreadable: ${release.reason}`;
+  return `${profile.name} (profile ${profile.key}, ${source})`;
+}
