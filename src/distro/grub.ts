@@ -37,3 +37,13 @@ export async function grubRegenerators(host: Host, config: string | undefined): 
 export function blsCommand(token: string): GrubCommand {
   return { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] };
 }
+
+/**
+ * What to tell the admin to run when no regenerating tool is installed: the distribution's own
+ * command; for an unknown distribution, the usual ones of each family.
+ */
+export async function grubHint(host: Host, config: string | undefined, token: string): Promise<string> {
+  const line = ({ program, args }: GrubCommand): string => [program, ...args].join(' ');
+  if (!(await profileOf(host)).grub.command) return `update-grub (Debian), or grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL; BLS entries: ${line(blsCommand(token))})`;
+  return line(config === BLS_ENTRIES ? blsCommand(token) : (await grubRegenerators(host, config))[0]!);
+}

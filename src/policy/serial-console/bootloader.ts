@@ -1,6 +1,6 @@
 import type { Host } from '../../host/host.js';
 import type { Change } from '../types.js';
-import { BLS_ENTRIES, blsCommand, EFI_DIR, grubCfgPaths, grubRegenerators } from '../../distro/grub.js';
+import { BLS_ENTRIES, blsCommand, EFI_DIR, grubCfgPaths, grubHint, grubRegenerators } from '../../distro/grub.js';
 
 export interface BootloaderState {
   /** The generated file whose kernel entries we looked at (grub.cfg or the BLS entries directory). */
@@ -59,9 +59,7 @@ export async function bootloaderState(host: Host, token: string): Promise<Bootlo
     missing = lacks(options, token);
   }
   const command = await regenerateCommand(host, config, token);
-  const hint = command
-    ? [command.program, ...command.args].join(' ')
-    : `update-grub (Debian), or grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL; BLS entries: grubby --update-kernel=ALL --args=${token})`;
+  const hint = command ? [command.program, ...command.args].join(' ') : await grubHint(host, config, token);
   return { config, missing, command, hint };
 }
 
