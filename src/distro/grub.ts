@@ -1,11 +1,15 @@
 import type { Host } from '../host/host.js';
 import { profileOf } from './distro.js';
+import { GRUB_CFG, GRUB2_CFG } from './profiles.js';
 
 /** Boot Loader Specification entries (RHEL 8/9, Fedora): kernel arguments are edited with grubby. */
 export const BLS_ENTRIES = '/boot/loader/entries';
 /** UEFI images may keep the real grub.cfg on the EFI system partition (/boot/efi/EFI/<vendor>/grub.cfg). */
 export const EFI_DIR = '/boot/efi/EFI';
-const GRUB2_CFG = '/boot/grub2/grub.cfg';
+/** Every grub.cfg location in the root file system: Debian's and Ubuntu's, the RHEL family's. */
+export const GRUB_CFGS: readonly string[] = [GRUB_CFG, GRUB2_CFG];
+/** GRUB's saved environment on the RHEL family (BLS kernel options may live there). */
+export const GRUBENV = '/boot/grub2/grubenv';
 
 export interface GrubCommand {
   program: string;
@@ -24,12 +28,11 @@ export async function grubCfgPaths(host: Host): Promise<readonly string[]> {
  */
 export async function grubRegenerators(host: Host, config: string | undefined): Promise<GrubCommand[]> {
   const profile = await profileOf(host);
-  const [debianCfg, rhelCfg] = [profile.grub.cfgs.find((cfg) => cfg !== GRUB2_CFG)!, GRUB2_CFG];
   const own = profile.grub.command ?? (config === GRUB2_CFG || config?.startsWith(`${EFI_DIR}/`) === true ? 'grub2-mkconfig' : 'update-grub');
   return [
-    own === 'grub2-mkconfig' ? { program: 'grub2-mkconfig', args: ['-o', config ?? rhelCfg] } : { program: 'update-grub', args: [] },
-    { program: 'grub-mkconfig', args: ['-o', config ?? debianCfg] },
-    { program: 'grub2-mkconfig', args: ['-o', config ?? rhelCfg] },
+    own === 'grub2-mkconfig' ? { program: 'grub2-mkconfig', args: ['-o', config ?? GRUB2_CFG] } : { program: 'update-grub', args: [] },
+    { program: 'grub-mkconfig', args: ['-o', config ?? GRUB_CFG] },
+    { program: 'grub2-mkconfig', args: ['-o', config ?? GRUB2_CFG] },
   ];
 }
 

@@ -43,8 +43,11 @@ const CHRONY_RHEL: LineDaemon = { flavour: 'chrony', configs: ['/etc/chrony.conf
 const NTPSEC: LineDaemon = { flavour: 'ntpsec', configs: ['/etc/ntpsec/ntp.conf'], units: ['ntpsec.service'] };
 const NTP_DEBIAN: LineDaemon = { flavour: 'ntp', configs: ['/etc/ntp.conf'], units: ['ntp.service'] };
 
-const DEBIAN_GRUB = { cfgs: ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'], command: 'update-grub' } as const;
-const RHEL_GRUB = { cfgs: ['/boot/grub2/grub.cfg', '/boot/grub/grub.cfg'], command: 'grub2-mkconfig' } as const;
+/** grub.cfg of Debian and Ubuntu (update-grub writes it), and of the RHEL family. */
+export const GRUB_CFG = '/boot/grub/grub.cfg';
+export const GRUB2_CFG = '/boot/grub2/grub.cfg';
+const DEBIAN_GRUB = { cfgs: [GRUB_CFG, GRUB2_CFG], command: 'update-grub' } as const;
+const RHEL_GRUB = { cfgs: [GRUB2_CFG, GRUB_CFG], command: 'grub2-mkconfig' } as const;
 const DEBIAN_SSH = { units: ['ssh.service'], binaries: ['/usr/sbin/sshd'], keysMadeBy: 'openssh-server postinst (ssh-keygen -A, once at install); nothing at boot' };
 const RHEL_SSH = { units: ['sshd.service'], binaries: ['/usr/sbin/sshd'], keysMadeBy: 'sshd-keygen@.service, before sshd.service on every boot (missing keys only)' };
 const NO_SELINUX = 'not enabled (available, not the default)';
@@ -127,7 +130,7 @@ export const UNKNOWN: DistroProfile = {
     usual: 'probed: chrony, ntpsec, ntp, systemd-timesyncd',
   },
   network: { usual: 'probed' },
-  grub: { cfgs: ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'], command: undefined },
+  grub: { cfgs: [GRUB_CFG, GRUB2_CFG], command: undefined },
   packageDb: 'probed: dpkg, then rpm',
   cryptoPolicies: undefined,
   selinux: 'probed (/etc/selinux/config)',

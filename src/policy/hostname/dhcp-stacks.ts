@@ -67,7 +67,7 @@ async function networkd(ctx: ModuleContext): Promise<HostnameSetter[]> {
       const text = (await ctx.host.readText(path.posix.join(dir, name))) ?? '';
       if (!/^\s*DHCP\s*=\s*(yes|true|ipv4|1)\s*$/im.test(text)) continue;
       const dropIn = {
-        path: `/etc/systemd/network/${name}.d/60-gce-firstboot-hostname.conf`,
+        path: `${NETWORKD_DIRS[0]}/${name}.d/60-gce-firstboot-hostname.conf`,
         content: `${HEADER}[DHCPv4]\nUseHostname=false\n`,
       };
       setters.push({

@@ -89,7 +89,7 @@ async function networkd(host: Host, nic: string, mtu: number, notes: string[]): 
     if ((await host.readLink(file)) === '/dev/null') continue;
     if (!networkFileMatches((await host.readText(file)) ?? '', nic, file, notes)) continue;
     const name = path.posix.basename(file);
-    const dropIn = `/etc/systemd/network/${name}.d/${NETWORKD_DROP_IN}`;
+    const dropIn = `${NETWORKD_DIRS[0]}/${name}.d/${NETWORKD_DROP_IN}`;
     const conflicts: string[] = [];
     const dropIns = await searchPathFiles(host, NETWORKD_DIRS.map((dir) => `${dir}/${name}.d`), '.conf');
     for (const other of dropIns.filter((other) => path.posix.basename(other) > NETWORKD_DROP_IN)) {

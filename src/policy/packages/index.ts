@@ -3,6 +3,7 @@ import { defineModule, type Finding, type ModuleContext } from '../types.js';
 import { periodicSetting } from './apt-conf.js';
 import { familyOf, profileOf } from '../../distro/distro.js';
 import type { Family as DistroFamily } from '../../distro/profiles.js';
+import { DPKG_INFO } from '../../distro/package-databases.js';
 
 const MODULE = 'packages';
 
@@ -21,7 +22,7 @@ const DNF_TIMERS = ['dnf-automatic.timer', 'dnf-automatic-install.timer'];
 const TIMER_WANTS = '/etc/systemd/system/timers.target.wants';
 
 async function observeApt(host: Host): Promise<Observed['unattended']> {
-  const installed = (await host.exists('/usr/bin/unattended-upgrade')) || (await host.exists('/var/lib/dpkg/info/unattended-upgrades.list'));
+  const installed = (await host.exists('/usr/bin/unattended-upgrade')) || (await host.exists(`${DPKG_INFO}/unattended-upgrades.list`));
   let value: string | undefined;
   let file: string | undefined;
   const problems: string[] = [];
