@@ -14,7 +14,8 @@ import { checkLogLevel, splitIds, type CommonValues } from './common-options.js'
 import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
 import { checkedRoot } from './checked-root.js';
-import { isInstalledSystem } from '../seal/installed-system.js';
+import { isInstalledSystem, OS_RELEASE_FILES } from '../distro/identify.js';
+import { describeDistro, distroOf } from '../distro/distro.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/gce-firstboot/gce-firstboot.conf';
 
@@ -66,8 +67,9 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     ...(values['proc-dir'] ? { procDir: path.resolve(values['proc-dir']) } : {}),
   });
   if (root !== '/' && !(await isInstalledSystem(host))) {
-    throw new UsageError(`--root ${values.root}: not an installed system (no /etc/os-release or /usr/lib/os-release)`);
+    throw new UsageError(`--root ${values.root}: not an installed system (no ${OS_RELEASE_FILES.join(' or ')})`);
   }
+  log.debug(`distribution: ${describeDistro(await distroOf(host))}`);
   const { text, file } = await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);

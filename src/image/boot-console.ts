@@ -3,10 +3,7 @@ import type { RuleResult } from './rule.js';
 
 export const SERIAL_CONSOLE = 'console=ttyS0,38400n8';
 
-/** Where GRUB keeps its configuration, in the root file system and on the EFI system partition. */
-const ROOT_GRUB_CFGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
-const BLS_DIR = '/boot/loader/entries';
-const GRUBENV = '/boot/grub2/grubenv';
+import { BLS_ENTRIES as BLS_DIR, GRUB_CFGS as ROOT_GRUB_CFGS, GRUBENV } from '../distro/grub.js';
 
 /** A file system to look in and how a report names its files. */
 export interface ConfigSource {

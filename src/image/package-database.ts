@@ -3,13 +3,10 @@ import path from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Ext4Files } from './ext4-files.js';
 import { firstEntries } from './guest-files.js';
+import { DPKG_INFO, RPM_BACKENDS, RPM_DIRS } from '../distro/package-databases.js';
 
 export const PACKAGE = 'gce-firstboot';
-const DPKG_LIST = `/var/lib/dpkg/info/${PACKAGE}.list`;
-/** Where RPM distributions keep the database: /var/lib/rpm (RHEL 8/9), /usr/lib/sysimage/rpm (Fedora, RHEL 10). */
-const RPM_DIRS = ['/usr/lib/sysimage/rpm', '/var/lib/rpm'];
-/** rpm's database backends by the file each one keeps. */
-const RPM_BACKENDS: Record<string, string> = { 'rpmdb.sqlite': 'sqlite', 'Packages.db': 'ndb', Packages: 'bdb_ro' };
+const DPKG_LIST = `${DPKG_INFO}/${PACKAGE}.list`;
 
 export interface InstalledPackage {
   database: 'dpkg' | 'rpm';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Host } from '../host/host.js';
+import { LEASE_DIRS } from '../distro/network-stacks.js';
 
 /** One thing `seal` clears before an image is captured. */
 export interface SealAction {
@@ -18,16 +19,6 @@ export interface SealSelection {
   /** --cloud-init: cloud-init's state under /var/lib/cloud, when cloud-init is installed. */
   cloudInit: boolean;
 }
-
-/** Lease files of dhclient (Debian and RHEL paths), NetworkManager, dhcpcd and systemd-networkd. */
-const LEASE_DIRS: readonly { dir: string; what: string; matches: (name: string) => boolean }[] = [
-  { dir: '/var/lib/dhcp', what: 'dhclient lease', matches: (name) => /\.leases?$/.test(name) },
-  { dir: '/var/lib/dhclient', what: 'dhclient lease', matches: (name) => /\.leases?$/.test(name) },
-  { dir: '/var/lib/NetworkManager', what: 'NetworkManager lease', matches: (name) => /\.lease$/.test(name) },
-  { dir: '/var/lib/dhcpcd', what: 'dhcpcd lease', matches: (name) => /\.lease6?$/.test(name) },
-  // networkd keeps leases on /run (tmpfs); a root captured from a chroot or a mounted disk may still hold some.
-  { dir: '/run/systemd/netif/leases', what: 'systemd-networkd lease', matches: () => true },
-];
 
 /** History files a login leaves in a home directory. */
 const HISTORY_FILES: readonly string[] = [

@@ -5,7 +5,7 @@ import { Host } from '../../host/host.js';
 import { findSealActions, type SealAction } from '../../seal/artefacts.js';
 import { applySealActions, SealStopped } from '../../seal/apply-seal.js';
 import { isRunningRoot } from '../../seal/running-root.js';
-import { isInstalledSystem } from '../../seal/installed-system.js';
+import { isInstalledSystem, OS_RELEASE_FILES } from '../../distro/identify.js';
 import { checkedRoot } from '../checked-root.js';
 import { EXIT } from '../../report/exit-code.js';
 
@@ -68,7 +68,7 @@ async function runSeal(argv: string[]): Promise<number> {
   }
   const host = new Host({ root, live: false });
   if (!(await isInstalledSystem(host))) {
-    throw new UsageError(`--root ${values.root}: not an installed system (no /etc/os-release or /usr/lib/os-release); nothing sealed`);
+    throw new UsageError(`--root ${values.root}: not an installed system (no ${OS_RELEASE_FILES.join(' or ')}); nothing sealed`);
   }
   const actions = await findSealActions(host, { history: values.history, cloudInit: values['cloud-init'] });
   const print = (done: readonly SealAction[]): void => {

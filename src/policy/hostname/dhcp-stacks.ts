@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ModuleContext } from '../types.js';
+import { DHCLIENT, dhclientInstalled, NETWORK_MANAGER, NETWORKD_DIRS, networkManagerInstalled } from '../../distro/network-stacks.js';
 
 /** A DHCP client that may set the host name on a lease renewal, and the drop-in that stops it. */
 export interface HostnameSetter {
@@ -15,35 +16,33 @@ const HEADER = '# Written by gce-firstboot: the host name comes from the metadat
 
 /** dhclient-script sources enter hooks before it (and exit hooks) act on the lease's host name. */
 const DHCLIENT_HOOK = {
-  path: '/etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-keep-hostname',
+  path: `${DHCLIENT.enterHooks}/gce-firstboot-keep-hostname`,
   content: `${HEADER}unset new_host_name\n`,
 };
 
 const NM_DROP_IN = {
-  path: '/etc/NetworkManager/conf.d/60-gce-firstboot-hostname.conf',
+  path: `${NETWORK_MANAGER.confD}/60-gce-firstboot-hostname.conf`,
   content: `${HEADER}[main]\nhostname-mode=none\n`,
 };
-
-const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
 
 async function hasContent(ctx: ModuleContext, file: { path: string; content: string }): Promise<boolean> {
   return (await ctx.host.readText(file.path)) === file.content;
 }
 
 async function dhclient(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
-  if (!(await ctx.host.exists('/sbin/dhclient-script')) && !(await ctx.host.exists('/usr/sbin/dhclient-script'))) return undefined;
+  if (!(await dhclientInstalled(ctx.host))) return undefined;
   const hooks = [];
-  for (const name of await ctx.host.readDir('/etc/dhcp/dhclient-exit-hooks.d')) {
-    const text = (await ctx.host.readText(`/etc/dhcp/dhclient-exit-hooks.d/${name}`)) ?? '';
-    if (/\bhostname(ctl)?\b|new_host_name/.test(text)) hooks.push(`/etc/dhcp/dhclient-exit-hooks.d/${name}`);
+  for (const name of await ctx.host.readDir(DHCLIENT.exitHooks)) {
+    const text = (await ctx.host.readText(`${DHCLIENT.exitHooks}/${name}`)) ?? '';
+    if (/\bhostname(ctl)?\b|new_host_name/.test(text)) hooks.push(`${DHCLIENT.exitHooks}/${name}`);
   }
   const evidence = hooks.length ? `exit hook ${hooks.join(', ')} sets it from the lease` : "dhclient-script sets it from the lease's host-name option";
   return { id: 'dhclient', stack: 'dhclient', evidence, dropIn: DHCLIENT_HOOK, switchedOff: await hasContent(ctx, DHCLIENT_HOOK) };
 }
 
 async function networkManager(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
-  if (!(await ctx.host.exists('/usr/sbin/NetworkManager')) && !(await ctx.host.exists('/etc/NetworkManager/NetworkManager.conf'))) return undefined;
-  const files = ['/etc/NetworkManager/NetworkManager.conf', ...(await ctx.host.readDir('/etc/NetworkManager/conf.d')).map((name) => `/etc/NetworkManager/conf.d/${name}`)];
+  if (!(await networkManagerInstalled(ctx.host))) return undefined;
+  const files = [NETWORK_MANAGER.conf, ...(await ctx.host.readDir(NETWORK_MANAGER.confD)).map((name) => `${NETWORK_MANAGER.confD}/${name}`)];
   let mode = 'default';
   for (const file of files) {
     const match = /^\s*hostname-mode\s*=\s*(\S+)/m.exec((await ctx.host.readText(file)) ?? '');
@@ -68,7 +67,7 @@ async function networkd(ctx: ModuleContext): Promise<HostnameSetter[]> {
       const text = (await ctx.host.readText(path.posix.join(dir, name))) ?? '';
       if (!/^\s*DHCP\s*=\s*(yes|true|ipv4|1)\s*$/im.test(text)) continue;
       const dropIn = {
-        path: `/etc/systemd/network/${name}.d/60-gce-firstboot-hostname.conf`,
+        path: `${NETWORKD_DIRS[0]}/${name}.d/60-gce-firstboot-hostname.conf`,
         content: `${HEADER}[DHCPv4]\nUseHostname=false\n`,
       };
       setters.push({

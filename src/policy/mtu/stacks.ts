@@ -3,6 +3,7 @@ import type { Host } from '../../host/host.js';
 import { searchPathFiles } from '../../edit/search-path.js';
 import { GlobError, globMatches } from './glob.js';
 import { iniLines } from './ini-sections.js';
+import { DHCLIENT, dhclientPresent, IFUPDOWN, NETWORK_MANAGER, NETWORKD_DIRS, networkdEnabled, networkManagerEnabled } from '../../distro/network-stacks.js';
 
 export type StackName = 'ifupdown/dhclient' | 'systemd-networkd' | 'NetworkManager';
 
@@ -16,21 +17,14 @@ export interface Persistence {
   conflicts: string[];
 }
 
-const DHCLIENT_HOOK = '/etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-mtu';
-const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'];
+const DHCLIENT_HOOK = `${DHCLIENT.enterHooks}/gce-firstboot-mtu`;
 const NETWORKD_DROP_IN = '60-gce-firstboot-mtu.conf';
-const NM_DROP_IN = '/etc/NetworkManager/conf.d/60-gce-firstboot-mtu.conf';
-const WANTS = (unit: string) => ['multi-user.target.wants', 'sysinit.target.wants', 'network-online.target.wants'].map((dir) => `/etc/systemd/system/${dir}/${unit}`);
+const NM_DROP_IN = `${NETWORK_MANAGER.confD}/60-gce-firstboot-mtu.conf`;
 const HEADER = (file: string) => [`# ${file}`, '# Written by gce-firstboot (mtu module) and rewritten by it: do not edit.', '# Change the MTU in /etc/gce-firstboot/gce-firstboot.conf, section [mtu] (or the VPC).'];
-
-async function anyExists(host: Host, paths: readonly string[]): Promise<boolean> {
-  for (const file of paths) if (await host.exists(file)) return true;
-  return false;
-}
 
 /** `iface NAME inet dhcp` stanzas in /etc/network/interfaces and interfaces.d, in order. */
 async function ifupdownDhcpInterfaces(host: Host): Promise<string[]> {
-  const files = ['/etc/network/interfaces', ...(await host.readDir('/etc/network/interfaces.d')).map((name) => `/etc/network/interfaces.d/${name}`)];
+  const files = [IFUPDOWN.interfaces, ...(await host.readDir(IFUPDOWN.interfacesD)).map((name) => `${IFUPDOWN.interfacesD}/${name}`)];
   const names: string[] = [];
   for (const file of files) {
     const text = (await host.lstat(file))?.isDirectory() ? undefined : await host.readText(file);
@@ -45,8 +39,8 @@ async function ifupdownDhcpInterfaces(host: Host): Promise<string[]> {
 /** Keyfile interface names (NetworkManager profiles in /etc), in file order. */
 async function keyfileInterfaces(host: Host): Promise<string[]> {
   const names: string[] = [];
-  for (const name of await host.readDir('/etc/NetworkManager/system-connections')) {
-    const lines = iniLines((await host.readText(`/etc/NetworkManager/system-connections/${name}`)) ?? '');
+  for (const name of await host.readDir(NETWORK_MANAGER.connections)) {
+    const lines = iniLines((await host.readText(`${NETWORK_MANAGER.connections}/${name}`)) ?? '');
     const iface = lines.find((line) => line.section === 'connection' && line.key === 'interface-name')?.value;
     if (iface) names.push(iface);
   }
@@ -90,12 +84,12 @@ function networkFileMatches(text: string, nic: string, file: string, notes: stri
 }
 
 async function networkd(host: Host, nic: string, mtu: number, notes: string[]): Promise<Persistence | undefined> {
-  if (!(await anyExists(host, [...WANTS('systemd-networkd.service'), '/etc/systemd/system/sockets.target.wants/systemd-networkd.socket']))) return undefined;
+  if (!(await networkdEnabled(host))) return undefined;
   for (const file of await searchPathFiles(host, NETWORKD_DIRS, '.network')) {
     if ((await host.readLink(file)) === '/dev/null') continue;
     if (!networkFileMatches((await host.readText(file)) ?? '', nic, file, notes)) continue;
     const name = path.posix.basename(file);
-    const dropIn = `/etc/systemd/network/${name}.d/${NETWORKD_DROP_IN}`;
+    const dropIn = `${NETWORKD_DIRS[0]}/${name}.d/${NETWORKD_DROP_IN}`;
     const conflicts: string[] = [];
     const dropIns = await searchPathFiles(host, NETWORKD_DIRS.map((dir) => `${dir}/${name}.d`), '.conf');
     for (const other of dropIns.filter((other) => path.posix.basename(other) > NETWORKD_DROP_IN)) {
@@ -110,7 +104,7 @@ async function networkd(host: Host, nic: string, mtu: number, notes: string[]): 
 
 async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
   if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
-  if (!(await anyExists(host, ['/etc/dhcp/dhclient.conf', '/sbin/dhclient-script', '/usr/sbin/dhclient-script']))) return undefined;
+  if (!(await dhclientPresent(host))) return undefined;
   const content = [
     ...HEADER(DHCLIENT_HOOK),
     '# dhclient-script sources this before it configures a lease and then sets the link MTU from',
@@ -123,11 +117,10 @@ async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persisten
 }
 
 async function networkManager(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
-  const installed = (await anyExists(host, WANTS('NetworkManager.service'))) || (await host.exists('/etc/NetworkManager/NetworkManager.conf'));
-  if (!installed) return undefined;
+  if (!(await networkManagerEnabled(host))) return undefined;
   const conflicts: string[] = [];
-  for (const name of await host.readDir('/etc/NetworkManager/system-connections')) {
-    const file = `/etc/NetworkManager/system-connections/${name}`;
+  for (const name of await host.readDir(NETWORK_MANAGER.connections)) {
+    const file = `${NETWORK_MANAGER.connections}/${name}`;
     const lines = iniLines((await host.readText(file)) ?? '');
     const iface = lines.find((line) => line.section === 'connection' && line.key === 'interface-name')?.value;
     const profileMtu = lines.find((line) => (line.section === 'ethernet' || line.section === '802-3-ethernet') && line.key === 'mtu');

@@ -2,7 +2,8 @@ import { defineModule, type Change, type Finding, type ModuleContext } from '../
 import { appendLines, disableLines, DISABLED_PREFIX } from '../../edit/disabled-lines.js';
 import { isSource, isWantedSource, readLineConfig, wordsOf, WANTED_SOURCE, type LineConfig, type LineFlavour } from './line-config.js';
 import { readTimesyncd, timesyncdCompliant, TIMESYNCD_DROPIN, TIMESYNCD_DROPIN_TEXT, type TimesyncdConfig } from './timesyncd.js';
-import { DAEMON_BINARIES, firstExisting, LINE_DAEMONS, restartUnit, TIMESYNCD_MARKERS, TIMESYNCD_UNITS, unitName } from './daemons.js';
+import { firstExisting, restartUnit } from './daemons.js';
+import { DAEMON_BINARIES, lineDaemons, TIMESYNCD, unitName } from '../../distro/time-services.js';
 
 const ADDED_COMMENT = '# added by gce-firstboot: the metadata server is the only time source';
 
@@ -19,11 +20,11 @@ interface Observed {
 
 async function observe(ctx: ModuleContext): Promise<Observed> {
   const configs: LineConfig[] = [];
-  for (const daemon of LINE_DAEMONS) {
+  for (const daemon of await lineDaemons(ctx.host)) {
     const main = await firstExisting(ctx.host, daemon.configs);
     if (main) configs.push(await readLineConfig(ctx.host, daemon.flavour, main));
   }
-  const timesyncd = (await firstExisting(ctx.host, TIMESYNCD_MARKERS)) ? await readTimesyncd(ctx.host) : undefined;
+  const timesyncd = (await firstExisting(ctx.host, TIMESYNCD.markers)) ? await readTimesyncd(ctx.host) : undefined;
   const orphans: string[] = [];
   if (configs.length === 0) for (const binary of DAEMON_BINARIES) if (await ctx.host.exists(binary)) orphans.push(binary);
   return { configs, timesyncd, orphans };
@@ -114,14 +115,14 @@ async function restartAfter(ctx: ModuleContext, changes: Change[], units: readon
 async function apply(ctx: ModuleContext, _want: Desired, findings: Finding[]): Promise<Change[]> {
   const keys = new Set(findings.map((finding) => finding.key));
   const changes: Change[] = [];
-  for (const daemon of LINE_DAEMONS) {
+  for (const daemon of await lineDaemons(ctx.host)) {
     const main = await firstExisting(ctx.host, daemon.configs);
     if (main && keys.has(main)) changes.push(...(await restartAfter(ctx, await fixLineConfig(ctx, daemon.flavour, main), daemon.units)));
   }
   if (keys.has(TIMESYNCD_DROPIN)) {
     await ctx.host.writeText(TIMESYNCD_DROPIN, TIMESYNCD_DROPIN_TEXT, { mode: 0o644 });
     const written: Change = { module: 'ntp', key: TIMESYNCD_DROPIN, action: 'wrote NTP=metadata.google.internal and an empty FallbackNTP=', path: TIMESYNCD_DROPIN };
-    changes.push(...(await restartAfter(ctx, [written], TIMESYNCD_UNITS)));
+    changes.push(...(await restartAfter(ctx, [written], TIMESYNCD.units)));
   }
   return changes;
 }

@@ -3,7 +3,9 @@ import type { Host } from '../../host/host.js';
 import { numberedLines } from '../../edit/disabled-lines.js';
 
 /** The daemons configured by `server`/`pool` lines (chrony, ntpsec, classic ntp). */
-export type LineFlavour = 'chrony' | 'ntpsec' | 'ntp';
+import type { LineFlavour } from '../../distro/profiles.js';
+
+export type { LineFlavour };
 
 export const METADATA_SERVER = 'metadata.google.internal';
 export const WANTED_SOURCE = `server ${METADATA_SERVER} iburst`;

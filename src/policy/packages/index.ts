@@ -1,10 +1,13 @@
 import type { Host } from '../../host/host.js';
 import { defineModule, type Finding, type ModuleContext } from '../types.js';
 import { periodicSetting } from './apt-conf.js';
+import { familyOf, profileOf } from '../../distro/distro.js';
+import type { Family as DistroFamily } from '../../distro/profiles.js';
+import { DPKG_INFO } from '../../distro/package-databases.js';
 
 const MODULE = 'packages';
 
-type Family = 'debian' | 'rhel' | 'unknown';
+type Family = DistroFamily | 'unknown';
 
 interface Observed {
   family: Family;
@@ -18,14 +21,8 @@ interface Observed {
 const DNF_TIMERS = ['dnf-automatic.timer', 'dnf-automatic-install.timer'];
 const TIMER_WANTS = '/etc/systemd/system/timers.target.wants';
 
-async function family(host: Host): Promise<Family> {
-  if (await host.exists('/etc/debian_version')) return 'debian';
-  if ((await host.exists('/etc/redhat-release')) || /^ID_LIKE=.*(rhel|fedora)/m.test((await host.readText('/etc/os-release')) ?? '')) return 'rhel';
-  return 'unknown';
-}
-
 async function observeApt(host: Host): Promise<Observed['unattended']> {
-  const installed = (await host.exists('/usr/bin/unattended-upgrade')) || (await host.exists('/var/lib/dpkg/info/unattended-upgrades.list'));
+  const installed = (await host.exists('/usr/bin/unattended-upgrade')) || (await host.exists(`${DPKG_INFO}/unattended-upgrades.list`));
   let value: string | undefined;
   let file: string | undefined;
   const problems: string[] = [];
@@ -43,8 +40,10 @@ async function observeApt(host: Host): Promise<Observed['unattended']> {
 
 async function observe(ctx: ModuleContext): Promise<Observed> {
   const host = ctx.host;
-  const fam = await family(host);
-  const observed: Observed = { family: fam, sshd: (await host.exists('/usr/sbin/sshd')) || (await host.exists('/usr/bin/sshd')) };
+  const fam = (await familyOf(host)) ?? 'unknown';
+  let sshd = false;
+  for (const binary of (await profileOf(host)).ssh.binaries) sshd ||= await host.exists(binary);
+  const observed: Observed = { family: fam, sshd };
   if (fam === 'debian') observed.unattended = await observeApt(host);
   if (fam === 'rhel') {
     const enabledTimers: string[] = [];

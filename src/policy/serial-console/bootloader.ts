@@ -1,9 +1,6 @@
 import type { Host } from '../../host/host.js';
 import type { Change } from '../types.js';
-
-const GRUB_CFGS = ['/boot/grub/grub.cfg', '/boot/grub2/grub.cfg'];
-const BLS_ENTRIES = '/boot/loader/entries';
-const EFI_DIR = '/boot/efi/EFI';
+import { BLS_ENTRIES, blsCommand, EFI_DIR, grubCfgPaths, grubHint, grubRegenerators } from '../../distro/grub.js';
 
 export interface BootloaderState {
   /** The generated file whose kernel entries we looked at (grub.cfg or the BLS entries directory). */
@@ -19,20 +16,10 @@ function lacks(lines: string[], token: string): boolean {
   return lines.some((line) => !line.split(/\s+/).includes(token));
 }
 
-/**
- * The distribution's own way to regenerate what `config` is: grubby for BLS entries (RHEL family),
- * grub2-mkconfig for /boot/grub2/grub.cfg (RHEL family), update-grub for /boot/grub/grub.cfg
- * (Debian, Ubuntu), else grub-mkconfig / grub2-mkconfig writing the file that exists.
- */
+/** The distribution's own way to regenerate what `config` is (see grubRegenerators; grubby for BLS entries), when installed. */
 async function regenerateCommand(host: Host, config: string | undefined, token: string): Promise<BootloaderState['command']> {
-  if (config === BLS_ENTRIES) return (await installed(host, 'grubby')) ? { program: 'grubby', args: ['--update-kernel=ALL', `--args=${token}`] } : undefined;
-  const redhat = config === GRUB_CFGS[1] || config?.startsWith(`${EFI_DIR}/`) === true;
-  const candidates = [
-    ...(redhat ? [{ program: 'grub2-mkconfig', args: ['-o', config!] }] : [{ program: 'update-grub', args: [] }]),
-    { program: 'grub-mkconfig', args: ['-o', config ?? GRUB_CFGS[0]!] },
-    { program: 'grub2-mkconfig', args: ['-o', config ?? GRUB_CFGS[1]!] },
-  ];
-  for (const candidate of candidates) if (await installed(host, candidate.program)) return candidate;
+  if (config === BLS_ENTRIES) return (await installed(host, 'grubby')) ? blsCommand(token) : undefined;
+  for (const candidate of await grubRegenerators(host, config)) if (await installed(host, candidate.program)) return candidate;
   return undefined;
 }
 
@@ -51,7 +38,7 @@ const kernelLinesOf = (text: string | undefined): string[] => (text ?? '').split
  * RHEL 9's is a stub that loads /boot/grub2/grub.cfg, and its entries are BLS).
  */
 async function findGrubCfg(host: Host): Promise<string | undefined> {
-  for (const candidate of GRUB_CFGS) if (await host.exists(candidate)) return candidate;
+  for (const candidate of await grubCfgPaths(host)) if (await host.exists(candidate)) return candidate;
   for (const vendor of await host.readDir(EFI_DIR)) {
     const candidate = `${EFI_DIR}/${vendor}/grub.cfg`;
     if (kernelLinesOf(await host.readText(candidate).catch(() => undefined)).length > 0) return candidate;
@@ -72,9 +59,7 @@ export async function bootloaderState(host: Host, token: string): Promise<Bootlo
     missing = lacks(options, token);
   }
   const command = await regenerateCommand(host, config, token);
-  const hint = command
-    ? [command.program, ...command.args].join(' ')
-    : `update-grub (Debian), or grub2-mkconfig -o /boot/grub2/grub.cfg (RHEL; BLS entries: grubby --update-kernel=ALL --args=${token})`;
+  const hint = command ? [command.program, ...command.args].join(' ') : await grubHint(host, config, token);
   return { config, missing, command, hint };
 }
 

@@ -1,5 +1,6 @@
 import type { Host } from '../../host/host.js';
 import type { Finding } from '../types.js';
+import { profileOf } from '../../distro/distro.js';
 import { WEAK_CIPHERS_TEXT, ciphersIn, isWeakCipher } from './ciphers.js';
 
 /** RHEL-family system-wide crypto policy: `update-crypto-policies` writes one back-end file per library. */
@@ -13,8 +14,9 @@ export interface CryptoPolicy {
   backEnds: { side: 'client' | 'server'; file: string; ciphers?: string[] }[];
 }
 
-/** The root's crypto policy, or undefined where there is none (Debian, Ubuntu). */
+/** The root's crypto policy, or undefined where there is none (Debian, Ubuntu: their profile says so, nothing is read). */
 export async function readCryptoPolicy(host: Host): Promise<CryptoPolicy | undefined> {
+  if ((await profileOf(host)).cryptoPolicies === false) return undefined;
   const config = await host.readText(POLICY_CONFIG);
   const backEnds: CryptoPolicy['backEnds'] = [];
   for (const side of ['client', 'server'] as const) {

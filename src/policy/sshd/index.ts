@@ -4,6 +4,7 @@ import type { Host } from '../../host/host.js';
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 import { includesDropIns, walkConfig } from './config-walk.js';
 import { WEAK_CIPHERS_TEXT, checkedCipherList, isWeakCipher } from './ciphers.js';
+import { profileOf } from '../../distro/distro.js';
 import { cryptoPolicyFindings, readCryptoPolicy, type CryptoPolicy } from './crypto-policy.js';
 import { effectiveClientCiphers } from './effective-ciphers.js';
 import { CLIENT_SETTINGS, clientTarget, serverTarget, type Target } from './targets.js';
@@ -163,9 +164,9 @@ function diff(want: Desired, have: Observed): Finding[] {
 /** Reloads the running sshd so it reads the new settings; only on the live machine and only when it runs. */
 async function reloadSshd(ctx: ModuleContext): Promise<string | undefined> {
   if (!ctx.host.live || ctx.host.root !== '/') return undefined;
-  const units = ['ssh', 'sshd'];
-  // One call for both names: one line per unit, in order.
-  const states = (await ctx.host.run('systemctl', ['is-active', ...units.map((unit) => `${unit}.service`)])).stdout.split('\n');
+  const units = (await profileOf(ctx.host)).ssh.units;
+  // One call for every name: one line per unit, in order.
+  const states = (await ctx.host.run('systemctl', ['is-active', ...units])).stdout.split('\n');
   const unit = units.find((_, i) => states[i]?.trim() === 'active');
   if (unit === undefined) return undefined;
   const reload = await ctx.host.run('systemctl', ['reload', unit]);
@@ -187,10 +188,11 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     }
     if (v.mode === 'drop-in') await ctx.host.mkdirp(v.target.dropInDir);
     await ctx.host.writeText(v.ownPath, v.candidate.get(v.ownPath)!, v.mode === 'drop-in' ? { mode: 0o644 } : {});
-    changes.push({ module: ID, key, action: v.mode === 'drop-in' ? 'wrote drop-in' : 'placed managed block at the top', path: v.ownPath });
+    const notReloaded = v.target.side === 'server' && ctx.host.root !== '/' ? `; ${(await profileOf(ctx.host)).ssh.units.join(' or ')} not reloaded: --root is not the running system` : '';
+    changes.push({ module: ID, key, action: `${v.mode === 'drop-in' ? 'wrote drop-in' : 'placed managed block at the top'}${notReloaded}`, path: v.ownPath });
     if (v.target.side === 'server') {
       const reloaded = await reloadSshd(ctx);
-      if (reloaded) changes.push({ module: ID, key: `${reloaded}.service`, action: 'reloaded' });
+      if (reloaded) changes.push({ module: ID, key: reloaded, action: 'reloaded' });
     }
   }
   return changes;

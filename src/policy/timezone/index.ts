@@ -1,3 +1,4 @@
+import { keepsTimezoneFile } from '../../distro/distro.js';
 import { defineModule, type Change, type Finding, type ModuleContext } from '../types.js';
 
 interface Desired {
@@ -16,8 +17,7 @@ interface Observed {
 
 async function desired(ctx: ModuleContext): Promise<Desired> {
   const zone = String(ctx.options.zone);
-  const debianLike = (await ctx.host.exists('/etc/debian_version')) || (await ctx.host.exists('/etc/timezone'));
-  return { zone, linkTarget: `/usr/share/zoneinfo/${zone}`, writeTimezoneFile: debianLike };
+  return { zone, linkTarget: `/usr/share/zoneinfo/${zone}`, writeTimezoneFile: await keepsTimezoneFile(ctx.host) };
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
