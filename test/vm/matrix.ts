@@ -73,7 +73,12 @@ export const MATRIX: MatrixImage[] = [
     extra: ["cloud-init"],
     layout: "mbr",
     firmware: "bios",
-    files: { "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n" },
+    files: {
+      "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n",
+      // cloud-init writes the NIC's stanza (/etc/network/interfaces.d/50-cloud-init), as in Debian's
+      // ifupdown-era cloud images; a second `iface ens4` here would make networking.service fail.
+      "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n",
+    },
     events: [],
     inDefaultRun: false,
     covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important); cloud-init (package defaults, GCE datasource: it sets the host name and makes the keys once, we adopt and publish them)",
