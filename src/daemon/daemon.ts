@@ -3,11 +3,8 @@ import { chaseInRoot } from '../host/confined-path.js';
 import { SerialPort } from '../host/serial-port.js';
 import { ResidentMetadataClient } from '../metadata/resident-client.js';
 import type { Logger } from '../policy/types.js';
-import { serialLines } from '../report/serial-protocol.js';
-import { summaryLine } from '../report/model.js';
 import { watchInstanceAttributes } from './attribute-watch.js';
-import { failedPassReport } from './failed-pass.js';
-import { guestStatus, GuestStatusPublisher } from './guest-status.js';
+import { GuestStatusPublisher } from './guest-status.js';
 import { SystemdNotifier, watchdogIntervalMs } from './notify.js';
 import { runChildPass, type ChildPassResult } from './pass-child.js';
 import type { PassInput, PassOutcome } from './pass-outcome.js';
@@ -136,11 +133,7 @@ export class Daemon {
       log.error(`pass not run: ${result.message}`);
     } else if (result.kind === 'failed') {
       log.error(`pass failed: ${result.reason}`);
-      const report = failedPassReport(result.reason, new Date());
-      // The batch begins with a line end, as every pass's does (serial-report.ts).
-      await this.serial.writeLines(['', ...serialLines(report)]);
-      this.status = summaryLine(report);
-      await this.publish(guestStatus(report));
+      await this.reportFailure(result.reason);
     } else {
       this.last = result.outcome;
       if (result.outcome.serialProblem) this.serialUnavailable(result.outcome.serialProblem);
@@ -149,6 +142,21 @@ export class Daemon {
       await this.publish(result.outcome.guestStatus);
     }
     return result.kind;
+  }
+
+  /** Loaded only when a pass has failed: an idle daemon does not hold the report code. */
+  private async reportFailure(reason: string): Promise<void> {
+    const [{ failedPassReport }, { serialLines }, { summaryLine }, { guestStatus }] = await Promise.all([
+      import('./failed-pass.js'),
+      import('../report/serial-protocol.js'),
+      import('../report/model.js'),
+      import('./guest-status.js'),
+    ]);
+    const report = failedPassReport(reason, new Date());
+    // The batch begins with a line end, as every pass's does (serial-report.ts).
+    await this.serial.writeLines(['', ...serialLines(report)]);
+    this.status = summaryLine(report);
+    await this.publish(guestStatus(report));
   }
 
   private metadataClient(): ResidentMetadataClient {
