@@ -113,7 +113,7 @@ async function daemonIdleOnce(repo: string, variant: DaemonIdleVariant, metadata
   let passPeakKb = 0;
   try {
     await waitForCount(summaryCounter(serial), 1, () => exited, 120_000, () => {
-      for (const pid of childPids(child.pid!)) passPeakKb = Math.max(passPeakKb, readMemory(pid)?.rssKb ?? 0);
+      for (const pid of childPids(child.pid!)) passPeakKb = Math.max(passPeakKb, readMemory(pid)?.rssKb || 0);
     });
     await sleep(settleMs);
     const memory = readMemory(child.pid!);

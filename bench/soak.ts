@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   // Each pass runs in a process of its own: its peak is the pass's footprint, not the daemon's.
   let passPeakKb = 0;
   const samplePass = (): void => {
-    for (const pid of childPids(daemon.pid!)) passPeakKb = Math.max(passPeakKb, readMemory(pid)?.rssKb ?? 0);
+    for (const pid of childPids(daemon.pid!)) passPeakKb = Math.max(passPeakKb, readMemory(pid)?.rssKb || 0);
   };
   try {
     await waitForCount(count, 1, () => exited, PASS_TIMEOUT_MS);

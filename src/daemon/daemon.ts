@@ -8,7 +8,7 @@ import { GuestStatusPublisher } from './guest-status.js';
 import { SystemdNotifier, watchdogIntervalMs } from './notify.js';
 import { runChildPass, type ChildPassResult } from './pass-child.js';
 import type { PassInput, PassOutcome } from './pass-outcome.js';
-import { Wakeup, type WakeReason } from './wakeup.js';
+import { Wakeup } from './wakeup.js';
 
 /** systemd gives TimeoutStopSec=5: if a graceful stop takes longer than this, exit anyway. */
 const STOP_BACKSTOP_MS = 4_500;
@@ -61,9 +61,11 @@ export class Daemon {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onTerm);
     process.on('SIGHUP', onHup);
+    let refused = false;
     try {
-      const first = await this.pass('start', {});
-      if (first === 'config-error') return 2;
+      // A configuration refused at start: the pass's one line says why, and nothing more is said.
+      refused = (await this.pass({ why: 'start' })) === 'config-error';
+      if (refused) return 2;
       if (this.stop.signal.aborted) return 0;
       this.watcher = this.watchAttributes(this.last?.attributes);
       await this.notifier.send({ READY: '1', STATUS: this.status });
@@ -72,7 +74,7 @@ export class Daemon {
         const reasons = await this.wakeup.wait((this.last?.core.checkIntervalSec ?? DEFAULT_INTERVAL_SEC) * 1000, this.stop.signal);
         if (this.stop.signal.aborted) break;
         if (reasons.has('reload')) await this.reload([...reasons].join(','));
-        else await this.pass([...reasons].join(','), this.keptConfig());
+        else if ((await this.pass({ why: [...reasons].join(','), ...this.keptConfig() })) === 'config-error') log.error('pass not run: its configuration was refused');
         if (this.stop.signal.aborted) break;
         await this.notifier.send({ STATUS: this.status });
       }
@@ -84,7 +86,7 @@ export class Daemon {
       process.off('SIGHUP', onHup);
       this.stop.abort();
       await this.watcher;
-      log.info('stopped');
+      if (!refused) log.info('stopped');
     }
   }
 
@@ -108,33 +110,31 @@ export class Daemon {
   }
 
   /** The configuration of the last pass, for the next one: a reload (SIGHUP) reads the file again. */
-  private keptConfig(): PassInput {
+  private keptConfig(): Pick<PassInput, 'configText'> {
     return this.last ? { configText: this.last.configText } : {};
   }
 
   private async reload(why: string): Promise<void> {
     await this.notifier.send({ RELOADING: '1' });
-    const result = await this.pass(why, { reload: true });
+    const result = await this.pass({ why, reload: true });
     if (result === 'config-error') {
       this.options.log.error('reload failed, keeping the previous configuration');
-      await this.pass(why, this.keptConfig());
+      await this.pass({ why, ...this.keptConfig() });
     }
     await this.notifier.send({ READY: '1' });
   }
 
   /** One pass in its own process; what it says, or why it said nothing, is reported. */
-  private async pass(why: WakeReason | string, input: PassInput): Promise<ChildPassResult['kind']> {
+  private async pass(input: PassInput): Promise<ChildPassResult['kind']> {
     const { log } = this.options;
-    log.info(`pass (${why})`);
     const result = await runChildPass({ args: this.options.args, input, budgetMs: this.options.passBudgetMs, graceMs: PASS_GRACE_MS, signal: this.stop.signal });
+    // config-error: the pass said why on stderr; the caller says what follows.
     if (result.kind === 'stopped') {
       log.info('pass abandoned: stopping');
-    } else if (result.kind === 'config-error') {
-      log.error(`pass not run: ${result.message}`);
     } else if (result.kind === 'failed') {
       log.error(`pass failed: ${result.reason}`);
       await this.reportFailure(result.reason);
-    } else {
+    } else if (result.kind === 'done') {
       this.last = result.outcome;
       if (result.outcome.serialProblem) this.serialUnavailable(result.outcome.serialProblem);
       this.status = result.outcome.status;

@@ -7,7 +7,7 @@ export type ChildPassResult =
   /** The daemon is stopping: the pass was told to stop (and killed if it did not). */
   | { kind: 'stopped' }
   /** The configuration (or an option) is wrong: exit 2. */
-  | { kind: 'config-error'; message: string }
+  | { kind: 'config-error' }
   /** Crashed, failed, killed, or over its budget: `reason` says which, for the serial console. */
   | { kind: 'failed'; reason: string };
 
@@ -79,7 +79,7 @@ export function runChildPass(options: ChildPassOptions): Promise<ChildPassResult
       const said = lastLine(stderrTail);
       if (overBudget) return finish({ kind: 'failed', reason: `the pass took longer than ${Math.round(options.budgetMs / 1000)} s and was stopped` });
       if (options.signal.aborted) return finish({ kind: 'stopped' });
-      if (code === EXIT_USAGE) return finish({ kind: 'config-error', message: said });
+      if (code === EXIT_USAGE) return finish({ kind: 'config-error' });
       if (code === 0) {
         try {
           return finish({ kind: 'done', outcome: JSON.parse(stdout.trim().split('\n').pop() ?? '') as PassOutcome });

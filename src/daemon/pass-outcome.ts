@@ -18,6 +18,8 @@ export interface PassOutcome {
 
 /** What the resident daemon gives a pass process on its stdin. */
 export interface PassInput {
+  /** Why this pass runs (start, interval, attributes, reload), for the log. */
+  why: string;
   /** The configuration to use; absent: read the file (at start and on reload). */
   configText?: string | null;
   /** SIGHUP: say that the configuration was read again. */

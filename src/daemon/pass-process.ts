@@ -13,11 +13,11 @@ import { publishToSerial } from './serial-report.js';
 /** How long a daemon pass waits for a run started from a shell (apply) to finish. */
 const LOCK_WAIT_MS = 30 * 60_000;
 
-async function readInput(): Promise<PassInput> {
+async function readInput(): Promise<Partial<PassInput>> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8').trim();
-  return text ? (JSON.parse(text) as PassInput) : {};
+  return text ? (JSON.parse(text) as Partial<PassInput>) : {};
 }
 
 /**
@@ -35,6 +35,8 @@ export async function runPassProcess(values: CommonValues): Promise<number> {
   const input = await readInput();
   const session = await openSession(values, undefined, input.configText === undefined ? undefined : { text: input.configText ?? undefined });
   const { host, config, log } = session;
+  // Logged here, once the configuration is good: a refused one at start is one line, the error.
+  log.info(`pass (${input.why ?? 'by hand'})`);
   if (input.reload) log.info(`configuration reloaded from ${config.file}`);
   let serialProblem: string | undefined;
   // Reported to the resident daemon, which says it once, not once per pass.

@@ -16,15 +16,17 @@ when instance attributes change. Each pass is reported on the serial console
 (docs/serial-protocol.md), in STATUS= and in guest attributes gce-firstboot/{status,drift,last-pass}.
 
 Each pass runs in a process of its own; the daemon between passes holds only its timers and the
-attribute long poll. A pass that crashes, fails or runs past --pass-budget is reported as failed
-(module "watch" on the serial console, STATUS=, gce-firstboot/status=error) and the daemon goes on.
+attribute long poll. A failed pass shows as module "watch" failed on the serial console, in
+STATUS= and as gce-firstboot/status=error.
 
 Mode: [core] mode (report or enforce), overridden by the instance attribute gce-firstboot-mode.
 A new value of the instance attribute gce-firstboot-remediate runs one apply pass.
 SIGHUP reloads the configuration and runs a pass; SIGTERM stops within 5 s (a pass in progress
 is stopped, then killed).
 Exit codes: 0 stopped by SIGTERM or SIGINT, 2 usage or config error at start (a bad config at
-SIGHUP is logged and the old one kept), 4 the daemon itself failed.
+SIGHUP is logged and the old one kept), 4 the daemon itself failed. A pass that fails (e.g. its
+state cannot be written), crashes or runs past --pass-budget is reported as a failed pass (module
+watch) and the daemon goes on.
 
   --pass-budget SEC      stop a pass that takes longer (default ${DEFAULT_PASS_BUDGET_SEC})`;
 
