@@ -39,6 +39,19 @@ function lastLine(text: string): string {
   return line.replace(/^<\d>/, '').replace(/^gce-firstboot: /, '').slice(0, REASON_MAX);
 }
 
+/** The outcome line: the last JSON object on stdout (node flags such as --trace-gc may add lines). */
+function outcomeIn(stdout: string): PassOutcome | undefined {
+  for (const line of stdout.trim().split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as PassOutcome;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Runs one daemon pass as `<self> watch --one-pass ...` and waits for it. Its stderr goes on to
  * ours (the journal); its stdout is the outcome. The resident daemon thus keeps none of what a
@@ -81,11 +94,8 @@ export function runChildPass(options: ChildPassOptions): Promise<ChildPassResult
       if (options.signal.aborted) return finish({ kind: 'stopped' });
       if (code === EXIT_USAGE) return finish({ kind: 'config-error' });
       if (code === 0) {
-        try {
-          return finish({ kind: 'done', outcome: JSON.parse(stdout.trim().split('\n').pop() ?? '') as PassOutcome });
-        } catch {
-          return finish({ kind: 'failed', reason: 'the pass process ended without a result' });
-        }
+        const outcome = outcomeIn(stdout);
+        return finish(outcome ? { kind: 'done', outcome } : { kind: 'failed', reason: 'the pass process ended without a result' });
       }
       const how = signalName ? `was killed by ${signalName}` : `exited with code ${code}`;
       finish({ kind: 'failed', reason: `the pass process ${how}${said ? `: ${said}` : ''}` });
