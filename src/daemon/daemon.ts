@@ -128,10 +128,8 @@ export class Daemon {
   private async pass(input: PassInput): Promise<ChildPassResult['kind']> {
     const { log } = this.options;
     const result = await runChildPass({ args: this.options.args, input, budgetMs: this.options.passBudgetMs, graceMs: PASS_GRACE_MS, signal: this.stop.signal });
-    // config-error: the pass said why on stderr; the caller says what follows.
-    if (result.kind === 'stopped') {
-      log.info('pass abandoned: stopping');
-    } else if (result.kind === 'failed') {
+    // config-error and stopped: the pass said so on stderr; the caller says what follows.
+    if (result.kind === 'failed') {
       log.error(`pass failed: ${result.reason}`);
       await this.reportFailure(result.reason);
     } else if (result.kind === 'done') {

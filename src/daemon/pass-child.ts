@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { PassInput, PassOutcome } from './pass-outcome.js';
+import { PASS_STOPPED_EXIT, type PassInput, type PassOutcome } from './pass-outcome.js';
 
 export type ChildPassResult =
   | { kind: 'done'; outcome: PassOutcome }
-  /** The daemon is stopping: the pass was told to stop (and killed if it did not). */
+  /** The pass was told to stop (the daemon's stop, or SIGTERM to the unit's control group). */
   | { kind: 'stopped' }
   /** The configuration (or an option) is wrong: exit 2. */
   | { kind: 'config-error' }
@@ -91,7 +91,7 @@ export function runChildPass(options: ChildPassOptions): Promise<ChildPassResult
     child.on('close', (code, signalName) => {
       const said = lastLine(stderrTail);
       if (overBudget) return finish({ kind: 'failed', reason: `the pass took longer than ${Math.round(options.budgetMs / 1000)} s and was stopped` });
-      if (options.signal.aborted) return finish({ kind: 'stopped' });
+      if (options.signal.aborted || code === PASS_STOPPED_EXIT) return finish({ kind: 'stopped' });
       if (code === EXIT_USAGE) return finish({ kind: 'config-error' });
       if (code === 0) {
         const outcome = outcomeIn(stdout);

@@ -25,3 +25,9 @@ export interface PassInput {
   /** SIGHUP: say that the configuration was read again. */
   reload?: boolean;
 }
+
+/**
+ * A pass told to stop (SIGTERM: the daemon's stop or budget, or systemd stopping the unit's whole
+ * control group) exits with this, 128 + SIGTERM as a shell would show it: stopped, not failed.
+ */
+export const PASS_STOPPED_EXIT = 143;

@@ -7,7 +7,7 @@ import { StateStore } from '../state/store.js';
 import { decidePass, rememberRemediation, runDaemonPass, type DaemonMode } from './daemon-pass.js';
 import { guestStatus } from './guest-status.js';
 import { firstBootDone, instanceIdOf, recordPass } from './lifecycle.js';
-import type { PassInput, PassOutcome } from './pass-outcome.js';
+import { PASS_STOPPED_EXIT, type PassInput, type PassOutcome } from './pass-outcome.js';
 import { publishToSerial } from './serial-report.js';
 
 /** How long a daemon pass waits for a run started from a shell (apply) to finish. */
@@ -24,14 +24,24 @@ async function readInput(): Promise<Partial<PassInput>> {
  * `watch --one-pass`: one daemon pass in a process of its own, started by the resident daemon
  * (src/daemon/daemon.ts). Under the run lock: the decision (mode, remediation, lifecycle), the
  * pass, state, report and serial lines; then the PassOutcome on stdout. SIGTERM abandons the pass
- * at its next step, writing nothing more (exit 0, no outcome).
+ * at its next step, writing nothing more (exit PASS_STOPPED_EXIT, no outcome).
  */
 export async function runPassProcess(values: CommonValues): Promise<number> {
   const stop = new AbortController();
   const onStop = (): void => stop.abort();
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
-  const signal = stop.signal;
+  try {
+    return await onePass(values, stop.signal);
+  } catch (error) {
+    // Stopped while waiting (the run lock, a request): not a failure of the pass.
+    if (!stop.signal.aborted) throw error;
+    process.stderr.write('gce-firstboot: pass abandoned: stopping\n');
+    return PASS_STOPPED_EXIT;
+  }
+}
+
+async function onePass(values: CommonValues, signal: AbortSignal): Promise<number> {
   const input = await readInput();
   const session = await openSession(values, undefined, input.configText === undefined ? undefined : { text: input.configText ?? undefined });
   const { host, config, log } = session;
@@ -59,7 +69,7 @@ export async function runPassProcess(values: CommonValues): Promise<number> {
     );
     if (signal.aborted) {
       log.info('pass abandoned: stopping');
-      return 0;
+      return PASS_STOPPED_EXIT;
     }
     if (decision.remediate !== undefined) await rememberRemediation(state, decision.remediate);
     await recordPass(state, decision.kind, report, session.machine, setUp, host.now());
