@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     const daemonIdle = await daemonIdleVsOwn(repo, [
       { label: 'node dist', cmd: ['node', cli] },
       ...(existsSync(binary) ? [{ label: 'binary', cmd: [binary] }] : []),
-    ], Math.min(runs, 3), emulator.address);
+    ], Math.min(runs, 3), emulator.address, idleSec * 1000);
     console.error('bench: daemon idle against its reference done');
     for (const root of roots) rmSync(root, { recursive: true, force: true });
     // (e) sshd's path: the early stage against ssh-keygen -A, interleaved
