@@ -4,6 +4,7 @@ import { SerialPort } from '../host/serial-port.js';
 import { ResidentMetadataClient } from '../metadata/resident-client.js';
 import type { Logger } from '../policy/types.js';
 import { watchInstanceAttributes } from './attribute-watch.js';
+import { collectGarbage } from './collect-garbage.js';
 import { GuestStatusPublisher } from './guest-status.js';
 import { SystemdNotifier, watchdogIntervalMs } from './notify.js';
 import { runChildPass, type ChildPassResult } from './pass-child.js';
@@ -139,6 +140,7 @@ export class Daemon {
       log.info(this.status);
       await this.publish(result.outcome.guestStatus);
     }
+    collectGarbage();
     return result.kind;
   }
 
