@@ -7,14 +7,14 @@
 // SOAK_STDOUT (a file for the daemon's stdout, e.g. with SOAK_CLI="--trace-gc dist/src/cli/main.js"),
 // SOAK_MAX_GROWTH_MB (default 4: allowed growth of the anonymous RSS from the warm-up to the end),
 // SOAK_NODE_OPTIONS (NODE_OPTIONS for the daemon only, e.g. V8 heap limits; the SEA binary honours it).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, openSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startEmulatorProcess } from './emulator-process.js';
-import { bareNodeIdle, mb, readMemory, sleep, type Memory } from './proc-memory.js';
+import { mb, readMemory, sleep, type Memory } from './proc-memory.js';
+import { executableIdle } from './idle.js';
 import { summarize } from './stats.js';
-import { SERIAL_PREFIX } from '../src/report/serial-protocol.js';
+import { childPids, daemonRoot, summaryCounter, waitForCount } from './daemon-root.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const passes = Number(process.env.SOAK_PASSES ?? 1000);
@@ -23,45 +23,13 @@ const binary = join(repo, 'out/bin/gce-firstboot');
 const [cmd, ...cmdArgs] = process.env.SOAK_CLI ? ['node', ...process.env.SOAK_CLI.split(' ')] : existsSync(binary) ? [binary] : ['node', join(repo, 'dist/src/cli/main.js')];
 const PASS_TIMEOUT_MS = 120_000;
 
-/** Counts the summary lines (one per pass) on the daemon's serial port, reading only what is new. */
-function summaryCounter(serialPath: string): () => number {
-  let offset = 0;
-  let pending = '';
-  let count = 0;
-  return () => {
-    const size = statSync(serialPath).size;
-    if (size > offset) {
-      const text = readFileSync(serialPath).subarray(offset, size).toString('utf8');
-      offset = size;
-      const lines = (pending + text).split('\n');
-      pending = lines.pop()!;
-      count += lines.filter((line) => line.startsWith(SERIAL_PREFIX) && line.includes('"event":"summary"')).length;
-    }
-    return count;
-  };
-}
-
-async function waitForCount(count: () => number, atLeast: number, exited: () => boolean): Promise<void> {
-  const deadline = Date.now() + PASS_TIMEOUT_MS;
-  while (count() < atLeast) {
-    if (exited()) throw new Error(`the daemon exited before pass ${atLeast}`);
-    if (Date.now() > deadline) throw new Error(`pass ${atLeast} did not come within ${PASS_TIMEOUT_MS / 1000} s`);
-    await sleep(20);
-  }
-}
-
 async function setAttribute(address: string, value: string): Promise<void> {
   const response = await fetch(`http://${address}/emulator/value?path=instance/attributes/soak`, { method: 'PUT', body: JSON.stringify(value) });
   if (!response.ok) throw new Error(`emulator control: HTTP ${response.status}`);
 }
 
 async function main(): Promise<number> {
-  const root = mkdtempSync(join(tmpdir(), 'bench-soak-'));
-  cpSync(join(repo, 'test/fixtures/roots/debian-12'), root, { recursive: true, verbatimSymlinks: true });
-  mkdirSync(join(root, 'dev'), { recursive: true });
-  writeFileSync(join(root, 'dev/ttyS0'), '');
-  const config = join(root, 'soak.conf');
-  writeFileSync(config, '[core]\nserial_port = /dev/ttyS0\ncheck_interval_sec = 3600\n');
+  const { root, config, serial } = daemonRoot(repo, 'bench-soak-');
   const emulator = await startEmulatorProcess(repo);
   // JOURNAL_STREAM as under systemd: the logger the daemon really uses.
   const daemon = spawn(cmd!, [...cmdArgs, 'watch', '--root', root, '--metadata-host', emulator.address, '--config', config],
@@ -70,19 +38,24 @@ async function main(): Promise<number> {
   daemon.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   let exited = false;
   daemon.on('exit', () => { exited = true; });
-  const count = summaryCounter(join(root, 'dev/ttyS0'));
+  const count = summaryCounter(serial);
   const samples: { pass: number; memory: Memory }[] = [];
+  // Each pass runs in a process of its own: its peak is the pass's footprint, not the daemon's.
+  let passPeakKb = 0;
+  const samplePass = (): void => {
+    for (const pid of childPids(daemon.pid!)) passPeakKb = Math.max(passPeakKb, readMemory(pid)?.rssKb || 0);
+  };
   try {
-    await waitForCount(count, 1, () => exited);
+    await waitForCount(count, 1, () => exited, PASS_TIMEOUT_MS);
     await sleep(3000);
     const idle = readMemory(daemon.pid!)!;
-    const bare = await bareNodeIdle();
+    const bare = await executableIdle(cmd === 'node' ? ['node'] : [cmd!]);
     console.log(`idle after the first pass: daemon ${mb(idle.rssKb)} MB (anon ${mb(idle.anonKb)}, file ${mb(idle.fileKb)}), ` +
-      `bare node -e ${mb(bare.rssKb)} MB (anon ${mb(bare.anonKb)}, file ${mb(bare.fileKb)}): ratio ${(idle.rssKb / bare.rssKb).toFixed(2)} (target <= 1.15)`);
+      `${bare.label} ${mb(bare.memory.rssKb)} MB (anon ${mb(bare.memory.anonKb)}, file ${mb(bare.memory.fileKb)}): ratio ${(idle.rssKb / bare.memory.rssKb).toFixed(2)} (target <= 1.15)`);
     const started = Date.now();
     for (let pass = 1; pass <= passes; pass++) {
       await setAttribute(emulator.address, String(pass));
-      await waitForCount(count, pass + 1, () => exited);
+      await waitForCount(count, pass + 1, () => exited, PASS_TIMEOUT_MS, samplePass);
       if (pass % 10 === 0) samples.push({ pass, memory: readMemory(daemon.pid!)! });
       if (pass % 100 === 0) console.error(`soak: ${pass} passes, RSS ${mb(samples.at(-1)!.memory.rssKb)} MB, ${((Date.now() - started) / pass).toFixed(0)} ms/pass`);
     }
@@ -94,6 +67,7 @@ async function main(): Promise<number> {
     emulator.stop();
     rmSync(root, { recursive: true, force: true });
   }
+  console.log(`pass processes: peak RSS ${mb(passPeakKb)} MB (sampled every 20 ms)`);
   return verdict(samples);
 }
 

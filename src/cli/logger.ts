@@ -21,6 +21,14 @@ function journalLogger(threshold: LogLevel): Logger {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+/** On a terminal without winston: the same short form, for the resident daemon. */
+function plainLogger(threshold: LogLevel): Logger {
+  const write = (level: LogLevel) => (message: string): void => {
+    if (enabled(level, threshold)) process.stderr.write(`gce-firstboot: ${level === 'info' ? '' : `${level}: `}${message}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
 /**
  * On a terminal: winston with a short human form. It is imported on first use; lines logged
  * before it has loaded wait in order and are written as soon as it has.
@@ -56,4 +64,9 @@ function terminalLogger(threshold: LogLevel): Logger {
  */
 export function createLogger(level: LogLevel): Logger {
   return process.env.JOURNAL_STREAM ? journalLogger(level) : terminalLogger(level);
+}
+
+/** The same lines with nothing loaded: the resident daemon's logger (no winston). */
+export function createPlainLogger(level: LogLevel): Logger {
+  return process.env.JOURNAL_STREAM ? journalLogger(level) : plainLogger(level);
 }

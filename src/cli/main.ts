@@ -2,9 +2,7 @@
 import { VERSION } from '../version.js';
 import { COMMANDS } from './commands/index.js';
 import { UsageError } from './usage-error.js';
-import { ConfigError } from '../config/schema.js';
 import { EXIT } from '../report/exit-code.js';
-import { LockTimeoutError } from '../state/run-lock.js';
 import { printable } from '../text/shown.js';
 
 function usage(): string {
@@ -37,14 +35,17 @@ export async function main(argv: string[]): Promise<number> {
     if (!command) throw new UsageError(`unknown command "${name}"; try --help`);
     return await command.run(rest);
   } catch (error) {
-    const known = error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    // By name, not instanceof: importing their modules here would load node:crypto and node:net
+    // into every process, the resident daemon's included.
+    const name = (error as Error | undefined)?.name;
+    const known = error instanceof UsageError || name === 'ConfigError' || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (known) {
       // One line, whatever the arguments or the config held.
       process.stderr.write(`gce-firstboot: ${printable((error as Error).message)}\n`);
       return EXIT.usage;
     }
-    if (error instanceof LockTimeoutError) {
-      process.stderr.write(`gce-firstboot: ${error.message}\n`);
+    if (name === 'LockTimeoutError') {
+      process.stderr.write(`gce-firstboot: ${(error as Error).message}\n`);
       return EXIT.moduleFailed;
     }
     // A system error (EROFS, ENOSPC, EACCES...) already names the call and the path.

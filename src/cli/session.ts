@@ -28,6 +28,8 @@ export interface Session {
   serial: SerialPort;
   machine: MachineIdentity;
   state: StateStore;
+  /** The configuration text the session was built from (undefined: no file, defaults). */
+  configText: string | undefined;
   metadataHost: string | undefined;
   settings(moduleId: string): ModuleSettings;
   /** A metadata view for one pass; without the network in the early stage. */
@@ -56,7 +58,11 @@ function selectModules(config: AgentConfig, values: CommonValues, stage: Stage |
   );
 }
 
-export async function openSession(values: CommonValues, stage?: Stage): Promise<Session> {
+/**
+ * `configText`: build from this text instead of reading the file (the daemon's pass keeps the
+ * configuration the daemon last loaded until a reload succeeds).
+ */
+export async function openSession(values: CommonValues, stage?: Stage, configText?: { text: string | undefined }): Promise<Session> {
   const log = createLogger(checkLogLevel(values['log-level']));
   const root = await checkedRoot(values.root);
   const host = new Host({
@@ -70,7 +76,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     throw new UsageError(`--root ${values.root}: not an installed system (no ${OS_RELEASE_FILES.join(' or ')})`);
   }
   log.debug(`distribution: ${describeDistro(await distroOf(host))}`);
-  const { text, file } = await readConfig(host, values.config);
+  const { text, file } = configText ? { text: configText.text, file: values.config ?? host.resolve(DEFAULT_CONFIG_PATH) } : await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);
   const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`));
@@ -88,6 +94,7 @@ export async function openSession(values: CommonValues, stage?: Stage): Promise<
     serial,
     machine,
     state,
+    configText: text,
     metadataHost,
     settings: (moduleId) => {
       const moduleConfig = config.modules[moduleId];

@@ -1,4 +1,4 @@
-import type { MetadataClient } from '../metadata/client.js';
+import type { WatchResult } from '../metadata/client.js';
 import type { Logger } from '../policy/types.js';
 import { abortableSleep } from './abortable-sleep.js';
 
@@ -6,7 +6,8 @@ const PATH = 'instance/attributes/';
 const LONG_POLL_SEC = 60;
 const MAX_BACKOFF_MS = 60_000;
 
-function asAttributes(value: unknown): Record<string, string> {
+/** The attributes as the daemon compares them: every value as text. */
+export function asAttributes(value: unknown): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
 }
@@ -17,14 +18,16 @@ function asAttributes(value: unknown): Record<string, string> {
  * ETag waits with exponential backoff. The stop signal aborts the request in flight.
  */
 export async function watchInstanceAttributes(
-  client: MetadataClient,
+  client: { watch(path: string, lastEtag: string, timeoutSec: number, signal: AbortSignal): Promise<WatchResult | undefined> },
   onChange: (attributes: Record<string, string>) => void,
   log: Logger,
   signal: AbortSignal,
+  /** The attributes the last pass saw, when it could read them: a change since then is a change. */
+  seen?: Record<string, string>,
 ): Promise<void> {
   let etag = 'NONE';
   let failures = 0;
-  let known: string | undefined;
+  let known = seen === undefined ? undefined : JSON.stringify(asAttributes(seen));
   while (!signal.aborted) {
     let problem: string | undefined;
     try {

@@ -1,4 +1,3 @@
-import type { MetadataClient } from '../metadata/client.js';
 import type { Logger } from '../policy/types.js';
 import type { Report } from '../report/model.js';
 
@@ -19,11 +18,11 @@ export class GuestStatusPublisher {
 
   constructor(private readonly log: Logger) {}
 
-  async publish(client: MetadataClient, report: Report, signal: AbortSignal): Promise<void> {
-    for (const [key, value] of Object.entries(guestStatus(report))) {
+  async publish(client: { putGuestAttribute(key: string, value: string, signal?: AbortSignal): Promise<boolean> }, status: Record<string, string>, signal: AbortSignal): Promise<void> {
+    for (const [key, value] of Object.entries(status)) {
       if (signal.aborted) return;
       try {
-        if (!(await client.putGuestAttribute(key, value))) {
+        if (!(await client.putGuestAttribute(key, value, signal))) {
           if (!this.offNoted) this.log.debug('guest attributes are not enabled on this instance; status not published');
           this.offNoted = true;
           return;

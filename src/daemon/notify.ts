@@ -1,10 +1,12 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import type { Logger } from '../policy/types.js';
 
 /**
  * sd_notify(3) through the systemd-notify binary. `--pid` names the daemon (the message comes
  * from a short-lived child, so the unit needs NotifyAccess=all); `--no-block` skips the barrier
  * wait, so a notification never holds the daemon up. Without NOTIFY_SOCKET nothing is sent.
+ * node:child_process, not execa: the resident daemon loads nothing it can do without (execa is
+ * ~13 MB resident). Node has no AF_UNIX datagram socket, hence the helper binary.
  */
 export class SystemdNotifier {
   private warned = false;
@@ -21,14 +23,10 @@ export class SystemdNotifier {
   async send(fields: Record<string, string>): Promise<void> {
     if (!this.enabled) return;
     const assignments = Object.entries(fields).map(([key, value]) => `${key}=${value.replace(/[\r\n]+/g, ' ')}`);
-    const result = await execa('systemd-notify', ['--no-block', `--pid=${process.pid}`, ...assignments], {
-      reject: false,
-      timeout: 2_000,
-      env: { NOTIFY_SOCKET: this.env.NOTIFY_SOCKET },
-    });
+    const result = await runQuietly('systemd-notify', ['--no-block', `--pid=${process.pid}`, ...assignments], { PATH: this.env.PATH ?? process.env.PATH, NOTIFY_SOCKET: this.env.NOTIFY_SOCKET });
     if (result.exitCode !== 0 && !this.warned) {
       this.warned = true;
-      this.log.warn(`systemd-notify failed (exit ${result.exitCode ?? 'none'}): ${String(result.stderr || result.message).trim()}`);
+      this.log.warn(`systemd-notify failed (exit ${result.exitCode ?? 'none'}): ${result.stderr.trim()}`);
     }
   }
 }
@@ -39,4 +37,17 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv = process.env, pid = p
   if (!Number.isFinite(usec) || usec <= 0) return undefined;
   if (env.WATCHDOG_PID && Number(env.WATCHDOG_PID) !== pid) return undefined;
   return Math.max(1, Math.floor(usec / 2000));
+}
+
+/** Runs a short helper with a 2 s timeout; its stderr (capped) for the warning. Never rejects. */
+function runQuietly(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ exitCode: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 2_000 });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stderr.length < 1000) stderr += chunk;
+    });
+    child.on('error', (error) => resolve({ exitCode: null, stderr: error.message }));
+    child.on('close', (code) => resolve({ exitCode: code, stderr }));
+  });
 }

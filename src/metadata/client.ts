@@ -1,6 +1,8 @@
 import type { Got, Response } from 'got';
 import { linkSignals } from './linked-signal.js';
 import { MetadataResponseError, MetadataUnreachableError } from './errors.js';
+import { decodeUtf8, parseJsonBody } from './body.js';
+import { METADATA_FLAVOR, resolveMetadataHost } from './host.js';
 
 let gotModule: Promise<typeof import('got')> | undefined;
 /**
@@ -13,8 +15,8 @@ function loadGot(): Promise<typeof import('got')> {
   return gotModule;
 }
 
-export const DEFAULT_METADATA_HOST = '169.254.169.254';
-const FLAVOR = 'Google';
+export { DEFAULT_METADATA_HOST, resolveMetadataHost } from './host.js';
+const FLAVOR = METADATA_FLAVOR;
 
 export interface MetadataClientOptions {
   /** host[:port]; defaults to GCE_METADATA_HOST, then the link-local IP (no DNS on the boot path). */
@@ -32,18 +34,6 @@ export interface MetadataClientOptions {
 export interface WatchResult {
   value: unknown;
   etag: string;
-}
-
-export function resolveMetadataHost(explicit?: string): string {
-  return explicit || process.env.GCE_METADATA_HOST || DEFAULT_METADATA_HOST;
-}
-
-function decodeUtf8(body: Buffer, path: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch {
-    throw new MetadataResponseError(`metadata ${path}: response is not valid UTF-8`);
-  }
 }
 
 /** A client for the Compute Engine metadata server (computeMetadata/v1). */
@@ -89,7 +79,7 @@ export class MetadataClient {
   async getJson(path: string): Promise<unknown> {
     const response = await this.request('GET', path, { recursive: 'true', alt: 'json' });
     if (response === undefined) return undefined;
-    return this.parseJson(response.body, path);
+    return parseJsonBody(response.body, path);
   }
 
   /**
@@ -104,7 +94,7 @@ export class MetadataClient {
       { timeoutMs: (timeoutSec + 10) * 1000, signal, retry: false },
     );
     if (response === undefined) return undefined;
-    return { value: this.parseJson(response.body, path), etag: String(response.headers.etag ?? '') };
+    return { value: parseJsonBody(response.body, path), etag: String(response.headers.etag ?? '') };
   }
 
   /** Writes a guest attribute; returns false when guest attributes are off (403/404). */
@@ -115,15 +105,6 @@ export class MetadataClient {
     } catch (error) {
       if (error instanceof MetadataResponseError && /HTTP (403|404)/.test(error.message)) return false;
       throw error;
-    }
-  }
-
-  private parseJson(body: Buffer, path: string): unknown {
-    const text = decodeUtf8(body, path);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new MetadataResponseError(`metadata ${path}: response is not valid JSON`);
     }
   }
 

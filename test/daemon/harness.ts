@@ -104,3 +104,31 @@ export async function stopDaemon(daemon: DaemonUnderTest): Promise<{ exitCode: n
   const result = await daemon.child;
   return { exitCode: result.exitCode, ms: Date.now() - begin };
 }
+
+/** The pid of the daemon's pass process (`watch --one-pass`) while one runs. */
+export function passPid(daemon: DaemonUnderTest): number | undefined {
+  const pid = daemon.child.pid!;
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch {
+    return undefined;
+  }
+  for (const child of children) {
+    try {
+      if (readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes('--one-pass')) return Number(child);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** Whether a process with this pid still exists (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
