@@ -5,6 +5,7 @@ import { hostKeyOwner, type KeyOwner } from '../other-agents.js';
 import { judgeKeys, usableUuid, type KeyRecord, type MachineNow, type Verdict } from './identity.js';
 import { generateKey, hostKeyFiles, installKey, keyPath, readKeyFiles, SCRATCH_NAME, scratchLeftovers, SSH_DIR, type KeyFile } from './key-files.js';
 import { publishKeys } from './publish.js';
+import { planText, readReceipt, writePlan } from './helper-files.js';
 
 const ID = 'ssh-host-keys';
 /** The key record's own file, <state dir>/host-keys.json: a damaged state.json cannot take it with it. */
@@ -15,6 +16,8 @@ export const KEY_TYPES = ['rsa', 'ecdsa', 'ed25519'] as const;
 export const BEGIN_MARKER = '-----BEGIN SSH HOST KEY FINGERPRINTS-----';
 export const END_MARKER = '-----END SSH HOST KEY FINGERPRINTS-----';
 /** What a pass after sshd started says about keys it may not change. */
+/** Set by gce-firstboot-early.service, which runs beside sshd after gce-firstboot-host-keys.service. */
+export const HELPER_ENV = 'GCE_FIRSTBOOT_KEYS_BY_HELPER';
 const NEXT_BOOT = 'keys change only before sshd starts: made by the next boot\'s early stage (or now: gce-firstboot apply --stage early --only ssh-host-keys)';
 
 interface Desired {
@@ -22,7 +25,7 @@ interface Desired {
   machine: MachineNow;
   /** Whether this pass reached the metadata server (and so can publish). */
   metadataReachable: boolean;
-  /** Whether this pass may write keys (it runs before sshd). */
+  /** Whether this pass may write keys (it runs before sshd, and make-host-keys did not settle them this boot). */
   beforeSshd: boolean;
 }
 
@@ -41,6 +44,8 @@ interface Observed {
   verdict: Verdict;
   /** Scratch directories of a killed run (its ssh-keygen may have outlived it). */
   leftovers: string[];
+  /** make-host-keys made keys for this VM that the record does not have yet: `record` is built from them. */
+  fromHelper?: string;
 }
 
 async function instanceIdIfReachable(ctx: ModuleContext): Promise<{ instanceId?: string; reachable: boolean }> {
@@ -60,22 +65,28 @@ async function desired(ctx: ModuleContext): Promise<Desired> {
   const productUuid = usableUuid(ctx.machine.productUuid);
   // Without the metadata server: the instance id recorded on this same VM (never a cloned disk's).
   const id = instanceId ?? ctx.instanceId;
+  // make-host-keys ran before sshd in this boot, or this pass runs beside sshd (the early unit sets
+  // HELPER_ENV): the keys are settled before sshd by the helper (or the unit's fallback); this pass only records.
+  const receipt = await readReceipt(ctx.host);
+  const settledByHelper = process.env[HELPER_ENV] === '1' || (receipt?.boot !== undefined && receipt.boot === ctx.machine.bootId);
   return {
     types: ctx.options.types as readonly string[],
     machine: { ...(productUuid ? { productUuid } : {}), ...(id ? { instanceId: id } : {}) },
     metadataReachable: reachable,
-    beforeSshd: ctx.beforeSshd,
+    beforeSshd: ctx.beforeSshd && !settledByHelper,
   };
 }
 
 async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const keys = await readKeyFiles(ctx.host);
   const stored = await ctx.state.loadRecord<KeyRecord>(RECORD);
-  const record = stored.value ?? (stored.damage ? undefined : ctx.state.get<KeyRecord>(LEGACY_RECORD));
+  let record = stored.value ?? (stored.damage ? undefined : ctx.state.get<KeyRecord>(LEGACY_RECORD));
   const state = ctx.state.summary();
   const ranHereBefore = state.damaged || (state.instanceId !== undefined && state.productUuid === ctx.machine.productUuid);
   const owner = await hostKeyOwner(ctx.host);
   const usable = keys.filter((key) => key.fingerprint !== undefined);
+  const helper = await helperRecord(ctx, want, owner.owner, usable);
+  if (helper) record = helper.record;
   const verdict = judgeKeys(
     Object.fromEntries(usable.map((key) => [key.name, key.fingerprint!])),
     // A record saved in this pass (over a damaged one) is the record; the damage is still reported.
@@ -85,7 +96,28 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const missing = want.types
     .filter((type) => !usable.some((key) => key.type === type))
     .map((type): Missing => ({ type, why: keys.some((key) => key.type === type) ? 'empty or unreadable' : 'absent' }));
-  return { keys, missing, record, ...(stored.damage ? { recordDamage: stored.damage } : {}), owner, verdict, leftovers: await scratchLeftovers(ctx.host) };
+  return {
+    keys, missing, record, ...(stored.damage ? { recordDamage: stored.damage } : {}), owner, verdict, leftovers: await scratchLeftovers(ctx.host),
+    ...(helper ? { fromHelper: helper.why } : {}),
+  };
+}
+
+/**
+ * The record of the keys make-host-keys made before sshd for this VM (its receipt names this VM's
+ * SMBIOS UUID and is newer than the plan this module last wrote); undefined when there is none.
+ */
+async function helperRecord(ctx: ModuleContext, want: Desired, owner: KeyOwner, usable: readonly KeyFile[]): Promise<{ record: KeyRecord; why: string } | undefined> {
+  const receipt = await readReceipt(ctx.host);
+  if (!receipt?.newerThanPlan || owner !== 'gce-firstboot' || !want.machine.productUuid || receipt.madeFor !== want.machine.productUuid) return undefined;
+  return {
+    record: {
+      fingerprints: Object.fromEntries(usable.map((key) => [key.name, key.fingerprint!])),
+      ...want.machine,
+      publish: 'pending',
+      madeAt: ctx.host.now().toISOString(),
+    },
+    why: `made before sshd by make-host-keys${receipt.made.length ? ` (${receipt.made.join(', ')}${receipt.replaced ? ', all replaced' : ''})` : ''}: not recorded yet`,
+  };
 }
 
 function describe(machine: MachineNow): string {
@@ -115,7 +147,8 @@ function diff(want: Desired, have: Observed): Finding[] {
     }
   }
   const { learned, note, adopt } = have.verdict;
-  if (adopt) findings.push(finding('identity record', describe({ ...have.record, ...want.machine }), adopt));
+  if (have.fromHelper && !adopt) findings.push(finding('identity record', describe(want.machine), have.fromHelper));
+  else if (adopt) findings.push(finding('identity record', describe({ ...have.record, ...want.machine }), adopt));
   else if (learned.productUuid || learned.instanceId) {
     findings.push(finding('identity record', describe({ ...have.record, ...learned }), `recorded: ${describe({ ...have.record })}`));
   }
@@ -181,9 +214,11 @@ async function recordOf(ctx: ModuleContext, want: Desired, owner: KeyOwner, publ
   };
 }
 
-async function saveRecord(ctx: ModuleContext, record: KeyRecord): Promise<void> {
+/** Saves the record and the plan make-host-keys follows at the next boot. */
+async function saveRecord(ctx: ModuleContext, record: KeyRecord, want: Desired, owner: KeyOwner): Promise<void> {
   await ctx.state.saveRecord(RECORD, record);
   if (ctx.state.get(LEGACY_RECORD) !== undefined) await ctx.state.set(LEGACY_RECORD, undefined);
+  await writePlan(ctx.host, planText(want.types, record, owner, false));
 }
 
 async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Promise<Change[]> {
@@ -196,11 +231,11 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
   const toMake = !want.beforeSshd ? [] : replaceAll ? [...want.types] : before.missing.map((missing) => missing.type);
   if (toMake.length) {
     // Written first: a run killed while replacing leaves this mark, and the next early pass replaces again.
-    if (replaceAll) await saveRecord(ctx, { ...(record ?? { fingerprints: {}, publish: 'pending', madeAt: ctx.host.now().toISOString() }), replacing: true });
+    if (replaceAll) await saveRecord(ctx, { ...(record ?? { fingerprints: {}, publish: 'pending', madeAt: ctx.host.now().toISOString() }), replacing: true }, want, owner.owner);
     const result = await makeKeys(ctx, toMake, replaceAll);
     failed.push(...result.failed);
     record = await recordOf(ctx, want, owner.owner);
-    await saveRecord(ctx, record);
+    await saveRecord(ctx, record, want, owner.owner);
     await printFingerprints(ctx, await readKeyFiles(ctx.host));
     for (const name of result.made) {
       const why = before.missing.find((missing) => `ssh_host_${missing.type}_key` === name)?.why;
@@ -210,7 +245,7 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
   } else if (!replaceAll && findings.some((f) => f.key === 'identity record' || f.key === 'key record')) {
     const fingerprintsChanged = verdict.adopt !== undefined;
     record = fingerprintsChanged || !record ? await recordOf(ctx, want, owner.owner) : { ...record, ...verdict.learned };
-    await saveRecord(ctx, record);
+    await saveRecord(ctx, record, want, owner.owner);
     changes.push({ module: ID, key: 'identity record', action: `recorded ${describe(want.machine)}; keys kept${verdict.adopt ? ` (${verdict.adopt})` : ''}` });
   }
   for (const name of before.leftovers) {
@@ -224,7 +259,7 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
   if (record?.publish === 'pending' && want.metadataReachable) {
     const publish = await publishKeys(ctx, Object.keys(record.fingerprints));
     record = { ...record, publish };
-    await saveRecord(ctx, record);
+    await saveRecord(ctx, record, want, owner.owner);
     if (publish !== 'pending') changes.push({ module: ID, key: 'guest attributes hostkeys/*', action: publish === 'done' ? 'published' : 'not published: guest attributes off' });
   }
   if (failed.length) {
