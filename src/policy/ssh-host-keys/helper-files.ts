@@ -35,9 +35,14 @@ export function planText(types: readonly string[], record: KeyRecord | undefined
   return `# Written by gce-firstboot (ssh-host-keys); read by /usr/lib/gce-firstboot/make-host-keys before sshd.\ntypes=${types.join(' ')}\nmade-for=${madeFor}\n`;
 }
 
+/** Written also when unchanged: a plan newer than the receipt says the receipt is recorded. */
 export async function writePlan(host: Host, text: string): Promise<void> {
-  if ((await host.readText(statePath(host, PLAN_NAME)).catch(() => undefined)) === text) return;
   await host.writeText(statePath(host, PLAN_NAME), text, { mode: 0o600, backup: false });
+}
+
+/** The plan as it is on disk; undefined when absent or unreadable. */
+export async function readPlan(host: Host): Promise<string | undefined> {
+  return host.readText(statePath(host, PLAN_NAME)).catch(() => undefined);
 }
 
 /** The helper's receipt; undefined when absent or not in its shape (then it is ignored). */

@@ -5,7 +5,7 @@ import { hostKeyOwner, type KeyOwner } from '../other-agents.js';
 import { judgeKeys, usableUuid, type KeyRecord, type MachineNow, type Verdict } from './identity.js';
 import { generateKey, hostKeyFiles, installKey, keyPath, readKeyFiles, SCRATCH_NAME, scratchLeftovers, SSH_DIR, type KeyFile } from './key-files.js';
 import { publishKeys } from './publish.js';
-import { planText, readReceipt, writePlan } from './helper-files.js';
+import { planText, readPlan, readReceipt, writePlan } from './helper-files.js';
 
 const ID = 'ssh-host-keys';
 /** The key record's own file, <state dir>/host-keys.json: a damaged state.json cannot take it with it. */
@@ -18,6 +18,7 @@ export const END_MARKER = '-----END SSH HOST KEY FINGERPRINTS-----';
 /** What a pass after sshd started says about keys it may not change. */
 /** Set by gce-firstboot-early.service, which runs beside sshd after gce-firstboot-host-keys.service. */
 export const HELPER_ENV = 'GCE_FIRSTBOOT_KEYS_BY_HELPER';
+const planPath = `/var/lib/gce-firstboot/host-keys.plan`;
 const NEXT_BOOT = 'keys change only before sshd starts: made by the next boot\'s early stage (or now: gce-firstboot apply --stage early --only ssh-host-keys)';
 
 interface Desired {
@@ -46,6 +47,8 @@ interface Observed {
   leftovers: string[];
   /** make-host-keys made keys for this VM that the record does not have yet: `record` is built from them. */
   fromHelper?: string;
+  /** The plan make-host-keys follows, when one is there and is not what the record says. */
+  stalePlan?: { want: string; have: string };
 }
 
 async function instanceIdIfReachable(ctx: ModuleContext): Promise<{ instanceId?: string; reachable: boolean }> {
@@ -96,9 +99,13 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   const missing = want.types
     .filter((type) => !usable.some((key) => key.type === type))
     .map((type): Missing => ({ type, why: keys.some((key) => key.type === type) ? 'empty or unreadable' : 'absent' }));
+  const plan = await readPlan(ctx.host);
+  const planWanted = planText(want.types, record, owner.owner, stored.damage !== undefined);
   return {
     keys, missing, record, ...(stored.damage ? { recordDamage: stored.damage } : {}), owner, verdict, leftovers: await scratchLeftovers(ctx.host),
     ...(helper ? { fromHelper: helper.why } : {}),
+    // No plan is safe (make-host-keys then keeps the keys once the agent has run here); a wrong one is drift.
+    ...(plan !== undefined && plan !== planWanted ? { stalePlan: { want: planWanted, have: plan } } : {}),
   };
 }
 
@@ -136,6 +143,7 @@ function diff(want: Desired, have: Observed): Finding[] {
   if (have.recordDamage) {
     findings.push(finding('key record', 'readable', have.recordDamage, { fixable: false, cause: 'where the keys were made is unknown: they are kept; an apply records them again (the damaged file is kept as host-keys.json.unusable)' }));
   }
+  if (have.stalePlan) findings.push(finding(planPath, 'the record\'s plan', 'not what the key record says (damaged or edited)'));
   if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.replace, afterSshd(want)), ...findings];
   for (const { type, why } of have.missing) {
     findings.push(finding(keyPath(`ssh_host_${type}_key`), 'present', `(${why})`, afterSshd(want)));
@@ -247,6 +255,10 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
     record = fingerprintsChanged || !record ? await recordOf(ctx, want, owner.owner) : { ...record, ...verdict.learned };
     await saveRecord(ctx, record, want, owner.owner);
     changes.push({ module: ID, key: 'identity record', action: `recorded ${describe(want.machine)}; keys kept${verdict.adopt ? ` (${verdict.adopt})` : ''}` });
+  }
+  if (before.stalePlan) {
+    await writePlan(ctx.host, before.stalePlan.want);
+    changes.push({ module: ID, key: planPath, action: 'rewritten from the key record' });
   }
   for (const name of before.leftovers) {
     if (await ctx.host.discard(keyPath(name))) changes.push({ module: ID, key: keyPath(name), action: 'removed (left by an interrupted run)' });
