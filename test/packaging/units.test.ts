@@ -148,10 +148,10 @@ describe('gce-firstboot.service (the daemon)', () => {
     expect(one(daemon, 'Service', 'NotifyAccess')).toBe('all');
     expect(one(daemon, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot watch');
   });
-  it('waits for the network and the host keys, not for the early stage (the hostname does not wait for it)', () => {
+  it('waits for the network, the host keys and sshd\'s start, not for the early stage (the hostname does not wait for it)', () => {
     expect(get(daemon, 'Unit', 'Wants')).toContain('network-online.target');
     expect(get(daemon, 'Unit', 'After')).toEqual(
-      expect.arrayContaining(['network-online.target', 'gce-firstboot-host-keys.service']),
+      expect.arrayContaining(['network-online.target', 'gce-firstboot-host-keys.service', 'ssh.service', 'sshd.service']),
     );
     expect(get(daemon, 'Unit', 'After')).not.toContain('gce-firstboot-early.service');
   });
