@@ -202,3 +202,22 @@ describe('plan file damaged/hostile: fallback keys, one-line error', () => {
     expect(usableTypes(machine)).toEqual(TYPES);
   }, 180_000);
 });
+
+describe('upgrade from a version that wrote no plan', () => {
+  it('the record is there, the plan is not: make-host-keys keeps the keys, the early stage writes the plan, and a clone of the disk then gets new keys', async () => {
+    const machine = newMachine();
+    await bootEarlyUnit(machine);
+    unlinkSync(path.join(machine.stateDir, 'host-keys.plan'));
+    const before = keyBytes(machine);
+
+    const upgraded = await bootEarlyUnit(machine);
+    expect(upgraded, upgraded.output).toMatchObject({ exitCode: 0, fallbackRan: false, agentExitCode: 0 });
+    expect(keyBytes(machine)).toEqual(before);
+    expect(upgraded.output).toMatch(/host-keys\.plan +rewritten from the key record/);
+    expect(plan(machine)).toContain(`made-for=${machine.uuid}\n`);
+
+    machine.uuid = randomUUID();
+    await bootEarlyUnit(machine);
+    for (const name of KEY_FILES) expect(keyBytes(machine)[name], name).not.toBe(before[name]);
+  }, 180_000);
+});

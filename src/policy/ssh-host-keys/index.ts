@@ -48,7 +48,7 @@ interface Observed {
   /** make-host-keys made keys for this VM that the record does not have yet: `record` is built from them. */
   fromHelper?: { why: string; made: string[]; replaced: boolean };
   /** The plan make-host-keys follows, when one is there and is not what the record says. */
-  stalePlan?: { want: string; have: string };
+  stalePlan?: { want: string; have?: string };
 }
 
 async function instanceIdIfReachable(ctx: ModuleContext): Promise<{ instanceId?: string; reachable: boolean }> {
@@ -104,8 +104,9 @@ async function observe(ctx: ModuleContext, want: Desired): Promise<Observed> {
   return {
     keys, missing, record, ...(stored.damage ? { recordDamage: stored.damage } : {}), owner, verdict, leftovers: await scratchLeftovers(ctx.host),
     ...(helper ? { fromHelper: helper.from } : {}),
-    // No plan is safe (make-host-keys then keeps the keys once the agent has run here); a wrong one is drift.
-    ...(plan !== undefined && plan !== planWanted ? { stalePlan: { want: planWanted, have: plan } } : {}),
+    // A wrong plan is drift, and so is none beside a record (an earlier version's): without it
+    // make-host-keys only makes missing keys, and a cloned disk would keep them.
+    ...(plan !== planWanted && (plan !== undefined || stored.value !== undefined) ? { stalePlan: { want: planWanted, ...(plan !== undefined ? { have: plan } : {}) } } : {}),
   };
 }
 
@@ -147,7 +148,9 @@ function diff(want: Desired, have: Observed): Finding[] {
   if (have.recordDamage) {
     findings.push(finding('key record', 'readable', have.recordDamage, { fixable: false, cause: 'where the keys were made is unknown: they are kept; an apply records them again (the damaged file is kept as host-keys.json.unusable)' }));
   }
-  if (have.stalePlan) findings.push(finding(planPath, 'the record\'s plan', 'not what the key record says (damaged or edited)'));
+  if (have.stalePlan) {
+    findings.push(finding(planPath, 'the record\'s plan', have.stalePlan.have === undefined ? 'absent (a record without one: written by an earlier version)' : 'not what the key record says (damaged or edited)'));
+  }
   if (have.verdict.replace) return [finding('host keys', describe(want.machine), have.verdict.replace, afterSshd(want)), ...findings];
   for (const { type, why } of have.missing) {
     findings.push(finding(keyPath(`ssh_host_${type}_key`), 'present', `(${why})`, afterSshd(want)));
