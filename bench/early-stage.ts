@@ -1,8 +1,9 @@
 // `node dist/bench/early-stage.js` after `npm run build` (issue 18 item 3): sshd's path on this
-// machine. `apply --stage early` on a fresh root (it makes the three host keys) against
-// `ssh-keygen -A` on a fresh root of the same kind, interleaved; then one early run under strace
-// to show where its time goes: the executable's start, module loading and JavaScript, and each
-// process it spawns.
+// machine. Since the host keys are made before sshd by packaging/make-host-keys (the
+// gce-firstboot-host-keys unit), that helper on a fresh root is sshd's path, against `ssh-keygen -A`
+// on a fresh root of the same kind, interleaved; beside them `apply --stage early` (the agent's
+// early stage, now run beside sshd) on a fresh root where it makes the keys itself, as before; then
+// one early run under strace to show where its time goes.
 // Env: BENCH_RUNS (default 7), BENCH_BINARY (default out/bin/gce-firstboot; dist's main.js when missing).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,35 +35,40 @@ async function onFreshRoot(run: (root: string) => Promise<Sample>): Promise<Samp
   }
 }
 
-export interface Timings { early: Summary; keygen: Summary; version: Summary; bareNode: Summary; earlyRssKb: Summary; versionRssKb: Summary; bareNodeRssKb: Summary; agent: string[];
+export interface Timings { helper: Summary; early: Summary; keygen: Summary; version: Summary; bareNode: Summary; earlyRssKb: Summary; versionRssKb: Summary; bareNodeRssKb: Summary; agent: string[];
   /** user+sys CPU seconds, children included: steadier than wall time on a loaded machine. */
-  cpu: { early: Summary; keygen: Summary; version: Summary; bareNode: Summary } }
+  cpu: { helper: Summary; early: Summary; keygen: Summary; version: Summary; bareNode: Summary } }
 
-/** Interleaved: early apply, ssh-keygen -A, the agent's --version, node -e 0; one discarded warm-up round. */
+const helperPath = join(repo, 'packaging/make-host-keys');
+
+/** Interleaved: make-host-keys, early apply, ssh-keygen -A, the agent's --version, node -e 0; one discarded warm-up round. */
 export async function earlyVsKeygen(n: number): Promise<Timings> {
+  const helper: Sample[] = [];
   const early: Sample[] = [];
   const keygen: Sample[] = [];
   const version: Sample[] = [];
   const bare: Sample[] = [];
   for (let i = 0; i <= n; i++) {
     const round = [
+      await onFreshRoot((root) => runTimed('sh', [helperPath], ['env', `GCE_FIRSTBOOT_ROOT=${root}`])),
       await onFreshRoot((root) => runTimed(agent[0]!, earlyArgs(root))),
       await onFreshRoot((root) => runTimed('ssh-keygen', ['-A', '-f', root])),
       await runTimed(agent[0]!, [...agent.slice(1), '--version']),
       await runTimed('node', ['-e', '0']),
     ];
     if (i === 0) continue;
-    early.push(round[0]!);
-    keygen.push(round[1]!);
-    version.push(round[2]!);
-    bare.push(round[3]!);
+    helper.push(round[0]!);
+    early.push(round[1]!);
+    keygen.push(round[2]!);
+    version.push(round[3]!);
+    bare.push(round[4]!);
   }
   const wall = (samples: Sample[]): Summary => summarize(samples.map((s) => s.wallSec));
   const rss = (samples: Sample[]): Summary => summarize(samples.map((s) => s.maxRssKb));
   const cpu = (samples: Sample[]): Summary => summarize(samples.map((s) => s.cpuSec ?? NaN));
-  return { early: wall(early), keygen: wall(keygen), version: wall(version), bareNode: wall(bare),
+  return { helper: wall(helper), early: wall(early), keygen: wall(keygen), version: wall(version), bareNode: wall(bare),
     earlyRssKb: rss(early), versionRssKb: rss(version), bareNodeRssKb: rss(bare), agent,
-    cpu: { early: cpu(early), keygen: cpu(keygen), version: cpu(version), bareNode: cpu(bare) } };
+    cpu: { helper: cpu(helper), early: cpu(early), keygen: cpu(keygen), version: cpu(version), bareNode: cpu(bare) } };
 }
 
 interface Spawn { pid: string; what: string; start: number; end?: number }
@@ -104,7 +110,8 @@ async function main(): Promise<void> {
   const t = await earlyVsKeygen(runs);
   const lines = [`sshd's path: ${runs} interleaved rounds, wall s median (min–max)`, '',
     '| measurement | wall s | reference | ratio |', '|---|---|---|---|',
-    `| apply --stage early, fresh root (3 keys), peak RSS ${(t.earlyRssKb.median / 1024).toFixed(1)} MB | ${f(t.early)} | ssh-keygen -A, fresh root: ${f(t.keygen)} | ${(t.early.median / t.keygen.median).toFixed(2)} (target <= 1.1); CPU ${t.cpu.early.median.toFixed(2)} / ${t.cpu.keygen.median.toFixed(2)} s = ${(t.cpu.early.median / t.cpu.keygen.median).toFixed(2)} |`,
+    `| **sshd's path**: make-host-keys, fresh root (3 keys) | ${f(t.helper)} | ssh-keygen -A, fresh root: ${f(t.keygen)} | ${(t.helper.median / t.keygen.median).toFixed(2)} (target <= 1.1); CPU ${t.cpu.helper.median.toFixed(2)} / ${t.cpu.keygen.median.toFixed(2)} s = ${(t.cpu.helper.median / t.cpu.keygen.median).toFixed(2)} |`,
+    `| apply --stage early (beside sshd now), fresh root (3 keys), peak RSS ${(t.earlyRssKb.median / 1024).toFixed(1)} MB | ${f(t.early)} | ssh-keygen -A, fresh root: ${f(t.keygen)} | ${(t.early.median / t.keygen.median).toFixed(2)} (target <= 1.1); CPU ${t.cpu.early.median.toFixed(2)} / ${t.cpu.keygen.median.toFixed(2)} s = ${(t.cpu.early.median / t.cpu.keygen.median).toFixed(2)} |`,
     `| --version (start of the executable) | ${f(t.version)} | node -e 0: ${f(t.bareNode)} | ${(t.version.median / t.bareNode.median).toFixed(2)}; CPU ${t.cpu.version.median.toFixed(2)} / ${t.cpu.bareNode.median.toFixed(2)} s |`];
   const trace = traceEarly();
   lines.push('', `One early apply under strace -f (slower than without; read the shares): ${trace.total.toFixed(3)} s in all`,

@@ -1,9 +1,13 @@
-// `npm run bench:vm` (issue 7 item 6): the same Debian 12 image booted four ways under the
+// `npm run bench:vm` (issue 7 item 6): the same Debian image (12 or 13) booted four ways under the
 // same QEMU settings (test/vm's harness), timed from kernel start to "hostname set to the
 // metadata hostname and sshd up with fresh keys". Measurements, not tests.
 //
-//   node dist/bench/vm-boot.js [--ways baseline,cloud-init,google-guest-agent,gce-firstboot]
+//   node dist/bench/vm-boot.js [--suite bookworm|trixie] [--ways baseline,cloud-init,google-guest-agent,gce-firstboot]
 //        [--boots N] [--build | --rebuild] [--deb out/gce-firstboot_0.1.0_amd64.deb] [--report]
+//
+// --suite picks the Debian release (bookworm = 12, the default; trixie = 13): its images are in
+// out/vm/bench (12) or out/vm/bench-trixie (13), its results in bench/vm-results.json or
+// bench/vm-results-trixie.json. Boots are interleaved: round 1 boots each way once, then round 2...
 //
 // --build builds the missing images, --rebuild all the selected ones (a rebuilt image drops
 // its earlier boots from the results). Boots run one at a time and are appended to
@@ -23,13 +27,22 @@ import { summarize } from './stats.js';
 import { ensureVmTools, metadataProblem } from './vm-setup.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
-const paths: BuildPaths = {
-  repo,
-  benchVmDir: join(repo, 'bench/vm'),
-  cache: process.env.GCE_FIRSTBOOT_VM_CACHE ?? '/var/cache/gce-firstboot-vm-bench',
-  imagesDir: join(repo, 'out/vm/bench'),
-};
-const resultsFile = join(repo, 'bench/vm-results.json');
+const SUITES = ['bookworm', 'trixie'] as const;
+type Suite = (typeof SUITES)[number];
+let paths: BuildPaths;
+let resultsFile: string;
+
+function useSuite(suite: Suite): void {
+  const tail = suite === 'bookworm' ? '' : `-${suite}`;
+  paths = {
+    repo,
+    benchVmDir: join(repo, 'bench/vm'),
+    cache: process.env.GCE_FIRSTBOOT_VM_CACHE ?? '/var/cache/gce-firstboot-vm-bench',
+    imagesDir: join(repo, `out/vm/bench${tail}`),
+    release: suite,
+  };
+  resultsFile = join(repo, `bench/vm-results${tail}.json`);
+}
 
 interface BootRecord {
   at: string;
@@ -41,10 +54,10 @@ interface BootRecord {
   host: { kernelFirstLineSec?: number; qemuExitSec: number };
   facts: BootFacts;
 }
-interface Results { machine: Record<string, unknown>; qemu: Record<string, unknown>; ways: Partial<Record<WayName, BootRecord[]>> }
+interface Results { suite?: Suite; machine: Record<string, unknown>; qemu: Record<string, unknown>; ways: Partial<Record<WayName, BootRecord[]>> }
 
 function parseArgs(argv: string[]) {
-  const o = { ways: WAYS.map((w) => w.name) as WayName[], boots: 1, build: false, rebuild: false, report: false,
+  const o = { suite: 'bookworm' as Suite, ways: WAYS.map((w) => w.name) as WayName[], boots: 1, build: false, rebuild: false, report: false,
     deb: join(repo, 'out/gce-firstboot_0.1.0_amd64.deb') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -52,6 +65,10 @@ function parseArgs(argv: string[]) {
     if (a === '--ways') {
       o.ways = next().split(',') as WayName[];
       for (const w of o.ways) if (!WAYS.some((x) => x.name === w)) throw new Error(`unknown way ${w}`);
+    } else if (a === '--suite') {
+      const suite = next();
+      if (!(SUITES as readonly string[]).includes(suite)) throw new Error(`--suite: expected ${SUITES.join(' or ')}, got ${suite}`);
+      o.suite = suite as Suite;
     } else if (a === '--boots') o.boots = Number(next());
     else if (a === '--build') o.build = true;
     else if (a === '--rebuild') o.rebuild = true;
@@ -138,10 +155,13 @@ async function bootOnce(way: WayName, index: number, meta: ImageMeta): Promise<B
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  useSuite(o.suite);
   const results = loadResults();
+  results.suite = o.suite;
   if (!o.report) {
     ensureVmTools(repo);
     let baselineRootfs = readImageMeta(paths, 'baseline')?.rootfs;
+    const images = new Map<WayName, { meta: ImageMeta; kept: BootRecord[] }>();
     for (const name of o.ways) {
       const way = WAYS.find((w) => w.name === name)!;
       let meta = readImageMeta(paths, name);
@@ -156,7 +176,11 @@ async function main(): Promise<void> {
       if (!meta) throw new Error(`no ${name} image in ${imageDir(paths, name)} (use --build)`);
       const kept = (results.ways[name] ?? []).filter((b) => b.image.builtAt === meta!.builtAt);
       results.ways[name] = kept;
-      for (let i = 0; i < o.boots; i++) {
+      images.set(name, { meta, kept });
+    }
+    // Interleaved: the host's load drifts, so each round boots every way once.
+    for (let i = 0; i < o.boots; i++) {
+      for (const [name, { meta, kept }] of images) {
         kept.push(await bootOnce(name, kept.length, meta));
         results.machine = { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version };
         results.qemu = { accel: chooseAccel(), cpu: process.env.GCE_FIRSTBOOT_VM_CPU ?? 'max', smp: process.env.GCE_FIRSTBOOT_VM_SMP ?? '1', memoryMiB: 1024 };
@@ -164,7 +188,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log('Guest seconds since kernel start; median (min–max) over the boots.\n');
+  console.log(`Debian ${o.suite}. Guest seconds since kernel start; median (min–max) over the boots.\n`);
   console.log(table(results));
   console.log('\nPer boot:\n');
   console.log(details(results));

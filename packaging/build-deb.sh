@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds out/gce-firstboot_<version>_<arch>.deb with plain dpkg-deb (no debhelper).
-# Inputs: out/bin/gce-firstboot (npm run build:binary), units/, agent/gce-firstboot.conf,
+# Inputs: out/bin/gce-firstboot (npm run build:binary), units/, packaging/make-host-keys, agent/gce-firstboot.conf,
 # packaging/debian/ (maintainer scripts, copyright, changelog, lintian overrides),
 # packaging/gce-firstboot.8. Environment: OUT_DIR, BINARY, CONF, MAINTAINER,
 # DEB_COMPRESS (xz, the default and smallest but ~1 min; gzip: seconds).
@@ -34,7 +34,8 @@ umask 022
 
 install -D -m 0755 "$bin" "$stage/usr/bin/gce-firstboot"
 install -D -m 0644 -t "$stage/lib/systemd/system" \
-  "$root/units/gce-firstboot-early.service" "$root/units/gce-firstboot.service"
+  "$root/units/gce-firstboot-host-keys.service" "$root/units/gce-firstboot-early.service" "$root/units/gce-firstboot.service"
+install -D -m 0755 "$root/packaging/make-host-keys" "$stage/usr/lib/gce-firstboot/make-host-keys"
 install -D -m 0644 "$conf" "$stage/etc/gce-firstboot/gce-firstboot.conf"
 install -d -m 0700 "$stage/var/lib/gce-firstboot"
 doc=$stage/usr/share/doc/$pkg

@@ -23,7 +23,8 @@ rm -rf "$top"
 mkdir -p "$top/SOURCES" "$top/RPMS" "$top/BUILD" "$top/BUILDROOT" "$top/SPECS" "$top/SRPMS"
 src=$top/SOURCES
 cp "$bin" "$src/gce-firstboot"
-cp "$root/units/gce-firstboot-early.service" "$root/units/gce-firstboot.service" \
+cp "$root/units/gce-firstboot-host-keys.service" "$root/units/gce-firstboot-early.service" "$root/units/gce-firstboot.service" \
+  "$root/packaging/make-host-keys" \
   "$root/units/80-gce-firstboot.preset" "$src/"
 gzip -9n < "$root/packaging/gce-firstboot.8" > "$src/gce-firstboot.8.gz"
 cp "$conf" "$src/gce-firstboot.conf"

@@ -1,4 +1,4 @@
-// The four ways bench/vm-boot.ts boots the same Debian 12 image, and how each image is built
+// The four ways bench/vm-boot.ts boots the same Debian 12 or 13 image, and how each image is built
 // with test/vm's scripts (build-rootfs.sh + build-image.sh, nothing changed in them).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,8 @@ export interface BuildPaths {
   benchVmDir: string;
   /** The rootfs cache for the bench (its own, so the bench never evicts the VM test's roots). */
   cache: string;
+  /** The Debian release (build-rootfs.sh's GCE_FIRSTBOOT_VM_RELEASE). */
+  release: 'bookworm' | 'trixie';
   imagesDir: string;
 }
 
@@ -83,7 +85,7 @@ function makeOverlay(p: BuildPaths, way: Way): string {
 
 export function buildRootfs(p: BuildPaths, extraPackages: string): string {
   const out = execFileSync('bash', [join(p.repo, 'test/vm/build-rootfs.sh')], {
-    env: { ...process.env, GCE_FIRSTBOOT_VM_CACHE: p.cache, GCE_FIRSTBOOT_VM_EXTRA: extraPackages },
+    env: { ...process.env, GCE_FIRSTBOOT_VM_CACHE: p.cache, GCE_FIRSTBOOT_VM_EXTRA: extraPackages, GCE_FIRSTBOOT_VM_RELEASE: p.release },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return out.toString().trim().split('\n').pop()!;

@@ -84,10 +84,10 @@ function changes(snapshots: Record<string, string>[]): number {
 }
 
 describe('coexisting google-guest-agent (package defaults)', () => {
-  it('the unit orders the early stage before the guest agent, which reads its switch at start', () => {
-    const unit = parseUnit(readFileSync(path.join(REPO, 'units/gce-firstboot-early.service'), 'utf8'));
-    const before = (unit.get('Unit')!.get('Before') ?? []).flatMap((v) => v.split(/\s+/));
-    expect(before).toEqual(expect.arrayContaining(['google-guest-agent.service', 'google-guest-agent-manager.service', 'ssh.service']));
+  it('the units order the early stage before the guest agent, which reads its switch at start, and the keys before sshd', () => {
+    const before = (name: string) => (parseUnit(readFileSync(path.join(REPO, 'units', name), 'utf8')).get('Unit')!.get('Before') ?? []).flatMap((v) => v.split(/\s+/));
+    expect(before('gce-firstboot-early.service')).toEqual(expect.arrayContaining(['google-guest-agent.service', 'google-guest-agent-manager.service']));
+    expect(before('gce-firstboot-host-keys.service')).toEqual(expect.arrayContaining(['ssh.service', 'sshd.service']));
   });
 
   it('first boot: the early stage takes the duty and makes the keys once, before sshd; the guest agent leaves them; hostkeys/* equal the key files', async () => {

@@ -65,6 +65,8 @@ describe('contents (dpkg-deb -c)', () => {
 
   it.each([
     ['/usr/bin/gce-firstboot', '-rwxr-xr-x'],
+    ['/usr/lib/gce-firstboot/make-host-keys', '-rwxr-xr-x'],
+    ['/lib/systemd/system/gce-firstboot-host-keys.service', '-rw-r--r--'],
     ['/lib/systemd/system/gce-firstboot-early.service', '-rw-r--r--'],
     ['/lib/systemd/system/gce-firstboot.service', '-rw-r--r--'],
     ['/etc/gce-firstboot/gce-firstboot.conf', '-rw-r--r--'],

@@ -8,7 +8,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const OUT = join(ROOT, 'out');
 export const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 export const BINARY = join(OUT, 'bin', 'gce-firstboot');
-export const UNITS = ['gce-firstboot-early.service', 'gce-firstboot.service'] as const;
+export const UNITS = ['gce-firstboot-host-keys.service', 'gce-firstboot-early.service', 'gce-firstboot.service'] as const;
 
 /** A build from scratch (binary + xz .deb + .rpm) takes a few minutes on a busy machine. */
 export const BUILD_TIMEOUT = 15 * 60_000;

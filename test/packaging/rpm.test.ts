@@ -52,8 +52,11 @@ describe('rpm -qpl', () => {
         '/etc/gce-firstboot',
         '/etc/gce-firstboot/gce-firstboot.conf',
         '/usr/bin/gce-firstboot',
+        '/usr/lib/gce-firstboot',
+        '/usr/lib/gce-firstboot/make-host-keys',
         '/usr/lib/systemd/system-preset/80-gce-firstboot.preset',
         '/usr/lib/systemd/system/gce-firstboot-early.service',
+        '/usr/lib/systemd/system/gce-firstboot-host-keys.service',
         '/usr/lib/systemd/system/gce-firstboot.service',
         '/usr/share/doc/gce-firstboot',
         '/usr/share/doc/gce-firstboot/COPYRIGHT',
@@ -67,6 +70,7 @@ describe('rpm -qpl', () => {
   it('has the modes and owners as stated', () => {
     const f = files();
     expect(f.get('/usr/bin/gce-firstboot')).toMatchObject({ mode: '-rwxr-xr-x', owner: 'root:root' });
+    expect(f.get('/usr/lib/gce-firstboot/make-host-keys')).toMatchObject({ mode: '-rwxr-xr-x', owner: 'root:root' });
     expect(f.get('/var/lib/gce-firstboot')).toMatchObject({ mode: 'drwx------', owner: 'root:root' });
     for (const u of UNITS) expect(f.get(`/usr/lib/systemd/system/${u}`)).toMatchObject({ mode: '-rw-r--r--' });
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, UNITS, ensureTools, parseUnit, run, type RunResult } from './helpers.js';
 
 const unitText = (name: string) => readFileSync(join(ROOT, 'units', name), 'utf8');
+const hostKeys = parseUnit(unitText('gce-firstboot-host-keys.service'));
 const early = parseUnit(unitText('gce-firstboot-early.service'));
 const daemon = parseUnit(unitText('gce-firstboot.service'));
 const get = (u: typeof early, section: string, key: string): string[] =>
@@ -29,11 +30,12 @@ beforeAll(async () => {
   mkdirSync(join(root, 'lib/systemd'), { recursive: true });
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
+  mkdirSync(join(root, 'usr/lib/gce-firstboot'), { recursive: true });
   cpSync('/lib/systemd/system', join(root, 'lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   for (const u of UNITS) cpSync(join(ROOT, 'units', u), join(root, 'lib/systemd/system', u));
   mkdirSync(join(root, 'bin'), { recursive: true });
   // Stand-ins for the commands the units run (kill: ExecReload; sh, ssh-keygen: the fallback).
-  for (const cmd of ['usr/bin/gce-firstboot', 'usr/bin/kill', 'usr/bin/ssh-keygen', 'bin/sh']) {
+  for (const cmd of ['usr/bin/gce-firstboot', 'usr/lib/gce-firstboot/make-host-keys', 'usr/bin/kill', 'usr/bin/ssh-keygen', 'bin/sh']) {
     writeFileSync(join(root, cmd), '#!/bin/sh\n');
     chmodSync(join(root, cmd), 0o755);
   }
@@ -41,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('systemd-analyze verify', () => {
-  it('passes on both units', async () => {
+  it('passes on all three units', async () => {
     const r = await verify(...UNITS);
     expect(r.stderr + r.stdout).toBe('');
     expect(r.status).toBe(0);
@@ -63,36 +65,33 @@ describe('systemd-analyze verify', () => {
   });
 });
 
-describe('gce-firstboot-early.service (before sshd, no network, bounded)', () => {
-  it('is a oneshot that stays active and runs the early stage', () => {
-    expect(one(early, 'Service', 'Type')).toBe('oneshot');
-    expect(one(early, 'Service', 'RemainAfterExit')).toBe('yes');
-    expect(one(early, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot apply --stage early');
-  });
-  it('counts exit 1 (drift it cannot fix) as success, not as a failed unit; 4 (a module failed) stays a failure', () => {
-    expect(get(early, 'Service', 'SuccessExitStatus')).toEqual(['1']);
+describe('gce-firstboot-host-keys.service (the only unit on sshd\'s path: no agent start, no network, bounded)', () => {
+  it('is a oneshot that stays active and runs the sh helper, not the agent', () => {
+    expect(one(hostKeys, 'Service', 'Type')).toBe('oneshot');
+    expect(one(hostKeys, 'Service', 'RemainAfterExit')).toBe('yes');
+    expect(one(hostKeys, 'Service', 'ExecStart')).toBe('/usr/lib/gce-firstboot/make-host-keys');
   });
   it('is ordered before both names of the SSH server, after local file systems', () => {
-    expect(get(early, 'Unit', 'Before')).toEqual(expect.arrayContaining(['ssh.service', 'sshd.service']));
-    expect(get(early, 'Unit', 'After')).toContain('local-fs.target');
+    expect(get(hostKeys, 'Unit', 'Before')).toEqual(expect.arrayContaining(['ssh.service', 'sshd.service']));
+    expect(get(hostKeys, 'Unit', 'After')).toContain('local-fs.target');
   });
-  it('neither waits for nor pulls in the network, and never makes sshd depend on it', () => {
-    const deps = ['After', 'Wants', 'Requires', 'BindsTo', 'Requisite'].flatMap((k) => get(early, 'Unit', k));
-    expect(deps.filter((d) => /network/.test(d))).toEqual([]);
-    expect(get(early, 'Unit', 'RequiredBy')).toEqual([]);
-    expect(get(early, 'Install', 'RequiredBy')).toEqual([]);
+  it('neither waits for nor pulls in the network or the agent, and never makes sshd depend on it', () => {
+    const deps = ['After', 'Wants', 'Requires', 'BindsTo', 'Requisite'].flatMap((k) => get(hostKeys, 'Unit', k));
+    expect(deps.filter((d) => /network|gce-firstboot/.test(d))).toEqual([]);
+    expect(get(hostKeys, 'Unit', 'RequiredBy')).toEqual([]);
+    expect(get(hostKeys, 'Install', 'RequiredBy')).toEqual([]);
   });
   it('is bounded to 90 s, and 60 s more for the fallback', () => {
-    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('90');
-    expect(one(early, 'Service', 'TimeoutStopSec')).toBe('60');
+    expect(one(hostKeys, 'Service', 'TimeoutStartSec')).toBe('90');
+    expect(one(hostKeys, 'Service', 'TimeoutStopSec')).toBe('60');
   });
   it('is started by multi-user.target', () => {
-    expect(get(early, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+    expect(get(hostKeys, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
   });
 
   // The fallback line as written in the unit, run in a mount namespace whose /etc/ssh is an
   // empty temp dir (the real /etc/ssh is never touched), with the $SERVICE_RESULT systemd sets.
-  const fallback = one(early, 'Service', 'ExecStopPost')!;
+  const fallback = one(hostKeys, 'Service', 'ExecStopPost')!;
   const runFallback = async (result: string): Promise<string[]> => {
     await ensureTools('ssh-keygen', 'unshare');
     const etcSsh = mkdtempSync(join(tmpdir(), 'gfb-etc-ssh-'));
@@ -105,12 +104,42 @@ describe('gce-firstboot-early.service (before sshd, no network, bounded)', () =>
     rmSync(etcSsh, { recursive: true, force: true });
     return made;
   };
-  it('when the agent failed or timed out, generates the missing host keys before sshd starts', async () => {
+  it('when the helper failed or timed out, generates the missing host keys before sshd starts', async () => {
     expect(await runFallback('timeout')).toEqual(expect.arrayContaining(['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_ecdsa_key']));
   }, 120_000);
-  it('when the agent succeeded, the fallback does nothing', async () => {
+  it('when the helper succeeded, the fallback does nothing', async () => {
     expect(await runFallback('success')).toEqual([]);
   }, 120_000);
+});
+
+describe('gce-firstboot-early.service (no network, beside sshd, bounded)', () => {
+  it('is a oneshot that stays active and runs the early stage, telling it that the keys are settled', () => {
+    expect(one(early, 'Service', 'Type')).toBe('oneshot');
+    expect(one(early, 'Service', 'RemainAfterExit')).toBe('yes');
+    expect(one(early, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot apply --stage early');
+    expect(get(early, 'Service', 'Environment')).toContain('GCE_FIRSTBOOT_KEYS_BY_HELPER=1');
+  });
+  it('counts exit 1 (drift it cannot fix) as success, not as a failed unit; 4 (a module failed) stays a failure', () => {
+    expect(get(early, 'Service', 'SuccessExitStatus')).toEqual(['1']);
+  });
+  it('is off sshd\'s path: after the host-key unit, not before sshd; still before Google\'s guest agent (its set_host_keys switch)', () => {
+    expect(get(early, 'Unit', 'After')).toEqual(expect.arrayContaining(['local-fs.target', 'gce-firstboot-host-keys.service']));
+    expect(get(early, 'Unit', 'Before')).not.toContain('ssh.service');
+    expect(get(early, 'Unit', 'Before')).not.toContain('sshd.service');
+    expect(get(early, 'Unit', 'Before')).toContain('google-guest-agent.service');
+  });
+  it('neither waits for nor pulls in the network', () => {
+    const deps = ['After', 'Wants', 'Requires', 'BindsTo', 'Requisite'].flatMap((k) => get(early, 'Unit', k));
+    expect(deps.filter((d) => /network/.test(d))).toEqual([]);
+  });
+  it('yields the CPU to sshd and the daemon (lowest priority), is bounded to 300 s and has no key fallback of its own (the host-key unit has it)', () => {
+    expect(one(early, 'Service', 'Nice')).toBe('19');
+    expect(one(early, 'Service', 'TimeoutStartSec')).toBe('300');
+    expect(one(early, 'Service', 'ExecStopPost')).toBeUndefined();
+  });
+  it('is started by multi-user.target', () => {
+    expect(get(early, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
+  });
 });
 
 describe('gce-firstboot.service (the daemon)', () => {
@@ -119,11 +148,12 @@ describe('gce-firstboot.service (the daemon)', () => {
     expect(one(daemon, 'Service', 'NotifyAccess')).toBe('all');
     expect(one(daemon, 'Service', 'ExecStart')).toBe('/usr/bin/gce-firstboot watch');
   });
-  it('waits for the network and runs after the early stage', () => {
+  it('waits for the network, the host keys and sshd\'s start, not for the early stage (the hostname does not wait for it)', () => {
     expect(get(daemon, 'Unit', 'Wants')).toContain('network-online.target');
     expect(get(daemon, 'Unit', 'After')).toEqual(
-      expect.arrayContaining(['network-online.target', 'gce-firstboot-early.service']),
+      expect.arrayContaining(['network-online.target', 'gce-firstboot-host-keys.service', 'ssh.service', 'sshd.service']),
     );
+    expect(get(daemon, 'Unit', 'After')).not.toContain('gce-firstboot-early.service');
   });
   it('blocks nothing: not ordered before sshd or any other unit', () => {
     expect(get(daemon, 'Unit', 'Before')).toEqual([]);

@@ -179,14 +179,16 @@ export function firstBootChecks(boot: () => AgentBoot, uuid: string, makers: Fir
     expect(b1.passes.some((p) => p.mode === "apply"), "no apply pass (the early unit's)").toBe(true);
   });
 
-  it("the early unit finished (no timeout) before sshd started", () => {
+  it("the host-key unit finished (no timeout) before sshd started; the early unit (beside sshd) succeeded", () => {
     const b1 = boot();
+    const keys = unitTimes(b1.r.sections.show ?? [], "gce-firstboot-host-keys.service");
     const early = unitTimes(b1.r.sections.show ?? [], "gce-firstboot-early.service");
     const ssh = unitTimes(b1.r.sections.show ?? [], "ssh.service");
-    expect(early.result, b1.r.sections.journal?.filter((l) => /gce-firstboot-early/.test(l)).join("\n")).toBe("success");
-    expect(early.activeEnter).toBeDefined();
+    expect(keys.result, b1.r.sections.journal?.filter((l) => /gce-firstboot-host-keys|make-host-keys/.test(l)).join("\n")).toBe("success");
+    expect(keys.activeEnter).toBeDefined();
     expect(ssh.execMainStart, "ssh.service never started").toBeDefined();
-    expect(ssh.execMainStart!).toBeGreaterThan(early.activeEnter!);
+    expect(ssh.execMainStart!).toBeGreaterThan(keys.activeEnter!);
+    expect(early.result, b1.r.sections.journal?.filter((l) => /gce-firstboot-early/.test(l)).join("\n")).toBe("success");
   });
 
   it(`has the hostname from metadata (set by ${makers.hostname})`, () => {

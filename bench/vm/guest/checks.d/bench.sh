@@ -3,7 +3,7 @@ cat /run/bench-watch.log 2>/dev/null || echo "nowatch"
 echo "etc_hostname $(cat /etc/hostname 2>/dev/null)"
 for u in ssh.service bench-watch.service systemd-networkd-wait-online.service network-online.target \
          cloud-init-local.service cloud-init.service cloud-config.service cloud-final.service \
-         google-guest-agent.service gce-firstboot-early.service gce-firstboot.service vm-test-keygen.service; do
+         google-guest-agent.service gce-firstboot-host-keys.service gce-firstboot-early.service gce-firstboot.service vm-test-keygen.service; do
   s=$(systemctl show -p LoadState -p ActiveState -p Result -p NRestarts -p ExecMainStartTimestampMonotonic \
         -p ActiveEnterTimestampMonotonic "$u" | tr '\n' ' ')
   echo "unit $u $s"
