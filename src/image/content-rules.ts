@@ -56,7 +56,7 @@ const packageInstalled: Rule = async ({ host, files, at, scratch }) => {
 };
 
 /** The units our package enables (units/*.service, WantedBy=multi-user.target). */
-const OUR_UNITS = ['gce-firstboot-early.service', 'gce-firstboot.service'];
+const OUR_UNITS = ['gce-firstboot-host-keys.service', 'gce-firstboot-early.service', 'gce-firstboot.service'];
 
 const unitsEnabled: Rule = async ({ files, at }) => {
   const wantsDirs = firstEntries(((await files.list('/etc/systemd/system')) ?? []).filter((entry) => entry.name.endsWith('.wants'))).map((entry) => `/etc/systemd/system/${entry.name}`);

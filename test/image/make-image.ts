@@ -1,7 +1,7 @@
-import { closeSync, cpSync, mkdirSync, openSync, readdirSync, rmSync, renameSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, renameSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { sandboxRoot, tempDir } from '../helpers/sandbox.js';
+import { REPO, sandboxRoot, tempDir } from '../helpers/sandbox.js';
 import { GIB } from '../../src/image/rule.js';
 
 export const ROOT_UUID = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -25,7 +25,8 @@ export async function builtRoot(): Promise<string> {
   put(root, '/usr/bin/gce-firstboot', '#!/usr/bin/node\n');
   put(root, '/var/lib/dpkg/info/gce-firstboot.list', '/usr/bin/gce-firstboot\n');
   mkdirSync(path.join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
-  for (const unit of ['gce-firstboot-early.service', 'gce-firstboot.service']) {
+  // What the package's postinst enables: every shipped unit wanted by multi-user.target.
+  for (const unit of unitsThePackageEnables()) {
     symlinkSync(`/lib/systemd/system/${unit}`, path.join(root, `etc/systemd/system/multi-user.target.wants/${unit}`));
   }
   put(root, '/etc/fstab', `# <file system> <mount point> <type> <options> <dump> <pass>\nUUID=${ROOT_UUID} / ext4 rw,discard,errors=remount-ro 0 1\n`);
@@ -182,4 +183,9 @@ export function copyRoot(root: string): string {
   const copy = tempDir('gfb-root-');
   cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
   return copy;
+}
+
+function unitsThePackageEnables(): string[] {
+  const units = path.join(REPO, 'units');
+  return readdirSync(units).filter((name) => name.endsWith('.service') && /^WantedBy=multi-user\.target$/m.test(readFileSync(path.join(units, name), 'utf8')));
 }
