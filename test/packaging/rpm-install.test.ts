@@ -84,10 +84,10 @@ describe('image builder installs the rpm into an RHEL-style root', () => {
   });
 
   it('%post ran inside the root: systemctl preset, no daemon-reload, no start', () => {
-    expect(systemctlCalls(root)).toEqual(['--no-reload preset gce-firstboot-early.service gce-firstboot.service']);
+    expect(systemctlCalls(root)).toEqual(['--no-reload preset gce-firstboot-host-keys.service gce-firstboot-early.service gce-firstboot.service']);
   });
 
-  it('the preset enabled both units: links in multi-user.target.wants', () => {
+  it('the preset enabled the three units: links in multi-user.target.wants', () => {
     for (const u of UNITS) expect(enabledUnit(root, u)).toBe(join(realpathSync(root), 'usr/lib/systemd/system', u));
     // The root's own enablement is untouched.
     expect(isLink(join(root, WANTS, 'NetworkManager.service'))).toBe(true);
@@ -99,7 +99,7 @@ describe('image builder installs the rpm into an RHEL-style root', () => {
 });
 
 describe('an image whose admin preset disables the daemon', () => {
-  it('installs with only the early unit enabled: %post follows the presets, it does not enable blindly', async () => {
+  it('installs with the daemon left disabled: %post follows the presets, it does not enable blindly', async () => {
     const root = await rhel9RpmRoot(rpm);
     cleanup.push(root);
     mkdirSync(join(root, 'etc/systemd/system-preset'), { recursive: true });
@@ -158,7 +158,7 @@ describe('upgrade, then erase', () => {
     const callsBefore = systemctlCalls(root).length;
     const r = await rpmIn(root, '-e', 'gce-firstboot');
     expect(r.status).toBe(0);
-    expect(systemctlCalls(root).slice(callsBefore)[0]).toBe('--no-reload disable --now gce-firstboot.service gce-firstboot-early.service');
+    expect(systemctlCalls(root).slice(callsBefore)[0]).toBe('--no-reload disable --now gce-firstboot.service gce-firstboot-early.service gce-firstboot-host-keys.service');
     for (const u of UNITS) {
       expect(isLink(join(root, WANTS, u))).toBe(false);
       expect(existsSync(join(root, 'usr/lib/systemd/system', u))).toBe(false);
