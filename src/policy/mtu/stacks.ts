@@ -3,17 +3,18 @@ import type { Host } from '../../host/host.js';
 import { searchPathFiles } from '../../edit/search-path.js';
 import { GlobError, globMatches } from './glob.js';
 import { iniLines } from './ini-sections.js';
-import { DHCLIENT, dhclientPresent, IFUPDOWN, NETWORK_MANAGER, NETWORKD_DIRS, networkdEnabled, networkManagerEnabled } from '../../distro/network-stacks.js';
+import type { OwnedText } from '../../edit/owned-text.js';
+import { DHCLIENT, DHCPCD, dhcpcdRunHooksInstalled, IFUPDOWN, ifupdownDhcpClient, NETWORK_MANAGER, NETWORKD_DIRS, networkdEnabled, networkManagerEnabled } from '../../distro/network-stacks.js';
 
-export type StackName = 'ifupdown/dhclient' | 'systemd-networkd' | 'NetworkManager';
+export type StackName = 'ifupdown/dhclient' | 'ifupdown/dhcpcd' | 'systemd-networkd' | 'NetworkManager';
 
-/** How the MTU is persisted for the stack that manages the primary NIC. */
-export interface Persistence {
+/**
+ * How the MTU is persisted for the stack that manages the primary NIC: our drop-in (a file we own
+ * wholly), or for dhcpcd our block in its enter hook.
+ */
+export interface Persistence extends OwnedText {
   stack: StackName;
-  /** Our drop-in (a file we own wholly). */
-  path: string;
-  content: string;
-  /** Settings elsewhere that win over our drop-in, as "path:line sets ...". */
+  /** Settings elsewhere that win over ours, as "path:line sets ...". */
   conflicts: string[];
 }
 
@@ -102,9 +103,7 @@ async function networkd(host: Host, nic: string, mtu: number, notes: string[]): 
   return undefined;
 }
 
-async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
-  if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
-  if (!(await dhclientPresent(host))) return undefined;
+function dhclientHook(nic: string, mtu: number): Persistence {
   const content = [
     ...HEADER(DHCLIENT_HOOK),
     '# dhclient-script sources this before it configures a lease and then sets the link MTU from',
@@ -114,6 +113,36 @@ async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persisten
     'fi',
   ];
   return { stack: 'ifupdown/dhclient', path: DHCLIENT_HOOK, content: content.join('\n') + '\n', conflicts: [] };
+}
+
+/**
+ * dhcpcd (10, Debian 13) never sets the link MTU: it puts the lease's MTU on the routes it adds,
+ * and Debian's dhcpcd-base ships no MTU hook. dhcpcd-run-hooks sources the enter hook on every
+ * event, so our block sets the link MTU when dhcpcd starts on the NIC (PREINIT, before DHCP) and
+ * on each lease, and only when it differs (a change of MTU may reset the NIC).
+ */
+function dhcpcdEnterHook(nic: string, mtu: number): Persistence {
+  const content = [
+    '# Written by gce-firstboot (mtu module) and rewritten by it. Change the MTU in',
+    '# /etc/gce-firstboot/gce-firstboot.conf, section [mtu] (or the VPC), not here.',
+    `if [ "$interface" = "${nic}" ]; then`,
+    '\tcase "$reason" in',
+    '\tPREINIT|CARRIER|BOUND|RENEW|REBIND|REBOOT|INFORM|STATIC|TIMEOUT)',
+    `\t\t[ "$(cat /sys/class/net/${nic}/mtu 2>/dev/null)" = ${mtu} ] || ip link set dev ${nic} mtu ${mtu} ;;`,
+    '\tesac',
+    `\tnew_interface_mtu=${mtu}`,
+    'fi',
+  ];
+  return { stack: 'ifupdown/dhcpcd', path: DHCPCD.enterHook, block: 'mtu', content: content.join('\n') + '\n', conflicts: [] };
+}
+
+/** ifupdown's DHCP stanza for the NIC, served by the client ifupdown would run. */
+async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
+  const client = await ifupdownDhcpClient(host);
+  if (client === 'dhclient') return dhclientHook(nic, mtu);
+  if (client === 'dhcpcd' && (await dhcpcdRunHooksInstalled(host))) return dhcpcdEnterHook(nic, mtu);
+  return undefined;
 }
 
 async function networkManager(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
