@@ -89,7 +89,9 @@ export const MATRIX: MatrixImage[] = [
     release: "trixie",
     net: "netplan",
     netConfig: "cloud-init",
-    extra: ["cloud-init"],
+    // e2fsprogs: cloud-init's resizefs runs resize2fs, which Debian 13's minbase no longer has (not
+    // Priority required); without it cloud-init-network.service fails. Debian's cloud images carry it.
+    extra: ["cloud-init", "e2fsprogs"],
     layout: "mbr",
     firmware: "bios",
     files: { "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n" },

@@ -23,7 +23,7 @@ async function observe(ctx: ModuleContext, want: DesiredMtu): Promise<Observed> 
   const nicName = option || live?.name || (await configuredNicName(ctx.host));
   const nicNameProblem = interfaceNameProblem(nicName);
   const notes: string[] = [];
-  const persistence = nicNameProblem ? undefined : await persistenceFor(ctx.host, nicName, want.mtu, notes);
+  const persistence = nicNameProblem ? undefined : await persistenceFor(ctx.host, nicName, want.mtu, notes, live?.name === nicName ? live.mac : undefined);
   return { nicName, nicNameProblem, notes, live, persistence, persisted: persistence && (await ownedState(ctx.host, persistence)) };
 }
 

@@ -57,8 +57,12 @@ export async function configuredNicName(host: Host): Promise<string> {
   return (await ifupdownDhcpInterfaces(host))[0] ?? (await keyfileInterfaces(host))[0] ?? 'ens4';
 }
 
-/** Whether a .network file's [Match] section selects this (physical, VM) interface. */
-function networkMatches(text: string, nic: string): boolean {
+/**
+ * Whether a .network file's [Match] section selects this (physical, VM) interface. MACAddress= and
+ * PermanentMACAddress= (netplan's `match: macaddress`, which cloud-init writes) are compared with
+ * the running NIC's MAC; without one (no --live) they are not assumed to match.
+ */
+function networkMatches(text: string, nic: string, mac: string | undefined): boolean {
   const match = iniLines(text).filter((line) => line.section === 'Match');
   return match.every(({ key, value }) => {
     const negated = value.startsWith('!');
@@ -68,15 +72,16 @@ function networkMatches(text: string, nic: string): boolean {
     else if (key === 'Type') hit = items.includes('ether');
     else if (key === 'Virtualization') hit = items.some((item) => ['yes', 'true', 'vm', 'kvm'].includes(item));
     else if (key === 'Kind') hit = false;
+    else if ((key === 'MACAddress' || key === 'PermanentMACAddress') && mac) hit = items.some((item) => item.toLowerCase() === mac.toLowerCase());
     else return false; // a condition we cannot evaluate here (MAC, driver, path...): not assumed to match
     return negated ? !hit : hit;
   });
 }
 
 /** Whether the file matches; a glob it cannot read makes it not match and is noted. */
-function networkFileMatches(text: string, nic: string, file: string, notes: string[]): boolean {
+function networkFileMatches(text: string, nic: string, mac: string | undefined, file: string, notes: string[]): boolean {
   try {
-    return networkMatches(text, nic);
+    return networkMatches(text, nic, mac);
   } catch (error) {
     if (!(error instanceof GlobError)) throw error;
     notes.push(`${file}: [Match] Name= pattern not understood (${error.message}); the file is taken as not matching ${nic}`);
@@ -84,11 +89,11 @@ function networkFileMatches(text: string, nic: string, file: string, notes: stri
   }
 }
 
-async function networkd(host: Host, nic: string, mtu: number, notes: string[]): Promise<Persistence | undefined> {
+async function networkd(host: Host, nic: string, mac: string | undefined, mtu: number, notes: string[]): Promise<Persistence | undefined> {
   if (!(await networkdEnabled(host))) return undefined;
   for (const file of await searchPathFiles(host, NETWORKD_DIRS, '.network')) {
     if ((await host.readLink(file)) === '/dev/null') continue;
-    if (!networkFileMatches((await host.readText(file)) ?? '', nic, file, notes)) continue;
+    if (!networkFileMatches((await host.readText(file)) ?? '', nic, mac, file, notes)) continue;
     const name = path.posix.basename(file);
     const dropIn = `${NETWORKD_DIRS[0]}/${name}.d/${NETWORKD_DROP_IN}`;
     const conflicts: string[] = [];
@@ -164,8 +169,9 @@ async function networkManager(host: Host, nic: string, mtu: number): Promise<Per
 /**
  * The stack that manages `nic` in this root (ifupdown's DHCP stanza, then networkd, then
  * NetworkManager). `nic` must have passed interfaceNameProblem(): it is written into a shell hook
- * and a match rule. What could not be read on the way is added to `notes`.
+ * and a match rule; `mac` is the running NIC's, when known. What could not be read on the way is
+ * added to `notes`.
  */
-export async function persistenceFor(host: Host, nic: string, mtu: number, notes: string[] = []): Promise<Persistence | undefined> {
-  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mtu, notes)) ?? (await networkManager(host, nic, mtu));
+export async function persistenceFor(host: Host, nic: string, mtu: number, notes: string[] = [], mac?: string): Promise<Persistence | undefined> {
+  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mac, mtu, notes)) ?? (await networkManager(host, nic, mtu));
 }
