@@ -30,7 +30,7 @@ const NM_DROP_IN = {
 /**
  * dhcpcd-run-hooks sources /etc/dhcpcd.enter-hook before its hooks, which see only the variables
  * it leaves: 30-hostname then has no lease name to set, nor a previous one to claim the current
- * name by. Every interface's, as for dhclient: the host name is the machine's, not one NIC's.
+ * name by. For every interface, as for dhclient: the host name is the machine's, not one NIC's.
  */
 const DHCPCD_BLOCK: OwnedText = {
   path: DHCPCD.enterHook,
