@@ -15,6 +15,14 @@ export const DHCLIENT = {
   exitHooks: '/etc/dhcp/dhclient-exit-hooks.d',
 } as const;
 
+export const DHCPCD = {
+  /** dhcpcd-run-hooks: Debian's path (dhcpcd-base 9 and 10), then upstream's default. */
+  runHooks: ['/usr/lib/dhcpcd/dhcpcd-run-hooks', '/usr/libexec/dhcpcd-run-hooks'],
+  hooksDirs: ['/usr/lib/dhcpcd/dhcpcd-hooks', '/usr/libexec/dhcpcd-hooks'],
+  /** Sourced by dhcpcd-run-hooks before its hooks, on every event; one file, no .d directory. */
+  enterHook: '/etc/dhcpcd.enter-hook',
+} as const;
+
 /** systemd-networkd's search path, highest priority first (/lib only where /usr is not merged). */
 export const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network', '/usr/local/lib/systemd/network', '/usr/lib/systemd/network', '/lib/systemd/network'] as const;
 
@@ -51,6 +59,38 @@ export function dhclientInstalled(host: Host): Promise<boolean> {
 /** dhclient is there to be configured: its script or its config file. */
 export function dhclientPresent(host: Host): Promise<boolean> {
   return anyExists(host, [DHCLIENT.conf, ...DHCLIENT.scripts]);
+}
+
+/**
+ * The DHCP client ifupdown's `inet dhcp` method runs: the first of dhclient, udhcpc and dhcpcd
+ * found on its PATH, the order of precedence in ifupdown 0.8's inet.defn (Debian 12's 0.8.41 and
+ * 13's 0.8.44). So Debian 13's default dhcpcd-base serves ifupdown only while isc-dhcp-client is
+ * not installed. A root without any of the programs (a root holding only configuration) is taken
+ * as dhclient's when dhclient's files are there, as before this was asked.
+ */
+export type IfupdownDhcpClient = 'dhclient' | 'udhcpc' | 'dhcpcd';
+const IFUPDOWN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export async function ifupdownDhcpClient(host: Host): Promise<IfupdownDhcpClient | undefined> {
+  for (const client of ['dhclient', 'udhcpc', 'dhcpcd'] as const) {
+    if (await anyExists(host, IFUPDOWN_PATH.map((dir) => `${dir}/${client}`))) return client;
+  }
+  return (await dhclientPresent(host)) ? 'dhclient' : undefined;
+}
+
+/** dhcpcd-run-hooks is installed: it sources /etc/dhcpcd.enter-hook on every dhcpcd event. */
+export function dhcpcdRunHooksInstalled(host: Host): Promise<boolean> {
+  return anyExists(host, DHCPCD.runHooks);
+}
+
+/** dhcpcd's hook that sets the host name from the lease, where installed. */
+export async function dhcpcdHostnameHook(host: Host): Promise<string | undefined> {
+  if (!(await dhcpcdRunHooksInstalled(host))) return undefined;
+  for (const dir of DHCPCD.hooksDirs) {
+    const hook = `${dir}/30-hostname`;
+    if (await host.exists(hook)) return hook;
+  }
+  return undefined;
 }
 
 /** systemd-networkd is enabled (its service or socket linked by systemctl enable). */

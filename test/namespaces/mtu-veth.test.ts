@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, sandboxRoot, tempDir } from '../helpers/sandbox.js';
@@ -17,6 +17,7 @@ function namespaceScript(): string {
     'set -e',
     'ip link set lo up',
     'ip link add veth0 type veth peer name veth1',
+    'ip link set dev veth0 address 42:01:0a:80:00:02',
     'ip addr add 10.9.0.2/24 dev veth0',
     'ip link set veth0 up && ip link set veth1 up',
     'if [ "$ROUTE" = yes ]; then ip route add default via 10.9.0.1 dev veth0; fi',
@@ -59,6 +60,18 @@ describe('mtu on a veth inside a network namespace (--live)', () => {
     expect(first.modules[0]!.changes.map((c) => c.key)).toEqual(['/etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-mtu', 'link veth0']);
     expect(readFileSync(path.join(root, 'etc/dhcp/dhclient-enter-hooks.d/gce-firstboot-mtu'), 'utf8')).toContain('if [ "$interface" = "veth0" ]; then\n\tnew_interface_mtu=8896\n');
     expect(second.summary.changes).toBe(0);
+  });
+
+  it('a cloud-init image (netplan matching the NIC by MAC, as cloud-init writes it): the drop-in goes to the .network of that MAC', async () => {
+    const root = sandboxRoot('debian-12-networkd');
+    const network = (mac: string) => `[Match]\nPermanentMACAddress=${mac}\nName=veth0\n\n[Network]\nDHCP=yes\n`;
+    mkdirSync(path.join(root, 'run/systemd/network'), { recursive: true });
+    writeFileSync(path.join(root, 'run/systemd/network/10-netplan-other.network'), network('42:01:0a:80:00:99'));
+    writeFileSync(path.join(root, 'run/systemd/network/10-netplan-veth0.network'), network('42:01:0A:80:00:02'));
+    const { lines, stderr, first } = await applyInNamespace(root, defaultInstanceTree(), true);
+    expect(lines, stderr).toContain('first=0');
+    expect(first.modules[0]!.changes.map((c) => c.key)).toEqual(['/etc/systemd/network/10-netplan-veth0.network.d/60-gce-firstboot-mtu.conf', 'link veth0']);
+    expect(readFileSync(path.join(root, 'etc/systemd/network/10-netplan-veth0.network.d/60-gce-firstboot-mtu.conf'), 'utf8')).toContain('[Link]\nMTUBytes=1460\n');
   });
 
   it('without a default route takes the first non-loopback link', async () => {

@@ -2,9 +2,10 @@
 # Unpacks Debian 13's (trixie) OpenSSH 10 and the libraries it needs from Debian's own repository
 # into a cache, without installing anything, and prints the directory. bin/ssh and bin/sshd there
 # run the real trixie binaries through trixie's own dynamic loader (the host's glibc is older).
-# Only this script's private apt state is used: the host's apt lists and sources are not touched.
+# Through debian13-apt.sh: the host's apt lists and sources are not touched.
 # Usage: test/setup/debian13-openssh.sh
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/debian13-apt.sh"
 cache=${GFB_DEB_TOOLS:-/var/tmp/gfb-deb-tools}/trixie-openssh
 packages=(openssh-server openssh-client openssh-sftp-server libc6 libssl3t64 libwtmpdb0 libaudit1 libcap-ng0
   libcom-err2 libcrypt1 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libkeyutils1 libpam0g
@@ -16,25 +17,8 @@ if [ ! -f "$cache/.done" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work" "$build"' EXIT
   mkdir -p "$build/root" "$build/bin"
-  mkdir -p "$work"/{lists/partial,archives/partial,parts,prefs} "$work/debs"
-  echo 'deb http://deb.debian.org/debian trixie main' >"$work/sources.list"
-  touch "$work/status"
-  cat >"$work/apt.conf" <<CONF
-Dir::Etc::SourceList "$work/sources.list";
-Dir::Etc::SourceParts "$work/parts";
-Dir::Etc::Preferences "$work/prefs/none";
-Dir::Etc::PreferencesParts "$work/prefs";
-Dir::State "$work";
-Dir::State::Lists "$work/lists";
-Dir::State::status "$work/status";
-Dir::Cache "$work";
-Dir::Cache::Archives "$work/archives";
-APT::Architecture "amd64";
-APT::Sandbox::User "root";
-CONF
-  export APT_CONFIG=$work/apt.conf
-  apt-get update -qq >/dev/null
-  (cd "$work/debs" && apt-get download -q "${packages[@]}" >/dev/null)
+  mkdir -p "$work/debs"
+  debian13_download "$work/debs" "${packages[@]}"
   for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$build/root"; done
   for tool in usr/sbin/sshd usr/bin/ssh usr/bin/ssh-keygen; do
     cat >"$build/bin/$(basename "$tool")" <<WRAP

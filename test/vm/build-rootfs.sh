@@ -9,6 +9,8 @@
 #                              netplan (generating networkd config, as Debian's cloud images),
 #                              ifupdown (with the release's default DHCP client: isc-dhcp-client
 #                              on 12, dhcpcd-base on 13), networkmanager (package defaults)
+#   GCE_FIRSTBOOT_VM_NET_CONFIG  harness (default: rootfs-customize.sh writes ens4's netplan file) or
+#                              cloud-init (with netplan: no file written, cloud-init renders ens4's)
 #   GCE_FIRSTBOOT_VM_CACHE     cache directory (default /var/cache/gce-firstboot-vm)
 #   GCE_FIRSTBOOT_VM_MIRROR    Debian mirror (default http://deb.debian.org/debian)
 #   GCE_FIRSTBOOT_VM_SECURITY  security mirror (default http://deb.debian.org/debian-security)
@@ -27,6 +29,8 @@ MIRROR="${GCE_FIRSTBOOT_VM_MIRROR:-http://deb.debian.org/debian}"
 SECURITY="${GCE_FIRSTBOOT_VM_SECURITY:-http://deb.debian.org/debian-security}"
 SUITE="${GCE_FIRSTBOOT_VM_RELEASE:-bookworm}"
 NET="${GCE_FIRSTBOOT_VM_NET:-networkd}"
+NET_CONFIG="${GCE_FIRSTBOOT_VM_NET_CONFIG:-harness}"
+case "$NET_CONFIG" in harness|cloud-init) ;; *) echo "build-rootfs: unknown network config writer '$NET_CONFIG' (harness, cloud-init)" >&2; exit 2 ;; esac
 case "$SUITE" in bookworm|trixie) ;; *) echo "build-rootfs: unknown release '$SUITE' (bookworm, trixie)" >&2; exit 2 ;; esac
 
 PACKAGES="systemd-sysv,udev,dbus,linux-image-cloud-amd64,initramfs-tools,openssh-server,chrony,iproute2,curl,procps,kmod,tzdata"
@@ -47,7 +51,7 @@ fi
 log() { echo "build-rootfs: $*" >&2; }
 
 KEY="$( {
-  echo "suite=$SUITE net=$NET"
+  echo "suite=$SUITE net=$NET net-config=$NET_CONFIG"
   echo "mirror=$MIRROR security=$SECURITY"
   echo "packages=$PACKAGES"
   cat "$HERE/build-rootfs.sh" "$HERE/rootfs-customize.sh"
@@ -82,7 +86,7 @@ mmdebstrap \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-exclude=/usr/share/info/*' \
   --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" && echo FSTYPE=ext4 > "$1/etc/initramfs-tools/conf.d/gce-firstboot-vm-fstype"' \
-  --customize-hook="\"$HERE/rootfs-customize.sh\" \"\$1\" $NET" \
+  --customize-hook="\"$HERE/rootfs-customize.sh\" \"\$1\" $NET $NET_CONFIG" \
   "$SUITE" "$TMP" \
   "deb $MIRROR $SUITE main" \
   "deb $MIRROR $SUITE-updates main" \

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { copyDisk, removeFromDisk, symlinkInDisk, REPO_ROOT } from "./boot.js";
 import {
-  changesOf, dhcpRenewal, fingerprintsByType, hostkeyAttributes, keyFileTimes, printedFingerprintBlocks, servedKeys, unitTimes,
+  changesOf, dhcpRenewal, findingsOf, fingerprintsByType, hostkeyAttributes, keyFileTimes, printedFingerprintBlocks, servedKeys, unitTimes,
 } from "./agent-log.js";
 import { agentBoot, buildImage, findDeb, firstBootChecks, KEY_TYPES, SKIP_VM, VM_TIMEOUT_MS as timeoutMs, type AgentBoot } from "./vm-kit.js";
 import { imageEnv, selectedImages, type MatrixImage } from "./matrix.js";
@@ -17,6 +17,12 @@ const FIRST = { uuid: "6b0a3a6e-2f0e-4c43-9d4b-1e1f4b1a0c01", instanceId: "12345
 // Compute Engine's DHCP server hands out the instance's FQDN as option 12.
 const DHCP_HOSTNAME = "vm1.c.proj.internal";
 const KEY_FILES = ["ecdsa", "ed25519", "rsa"].flatMap((t) => [`/etc/ssh/ssh_host_${t}_key`, `/etc/ssh/ssh_host_${t}_key.pub`]);
+
+/** The stack the mtu module must name for an image (src/policy/mtu/stacks.ts). */
+function mtuStack(image: MatrixImage): string {
+  if (image.net === "ifupdown") return image.release === "trixie" ? "ifupdown/dhcpcd" : "ifupdown/dhclient";
+  return image.net === "networkmanager" ? "NetworkManager" : "systemd-networkd";
+}
 
 if (!images.length) console.log(`test/vm/matrix.test.ts: no image to boot (${SKIP_VM ? "GCE_FIRSTBOOT_SKIP_VM=1" : deb ? "GCE_FIRSTBOOT_VM_MATRIX" : "no .deb"})`);
 
@@ -82,6 +88,12 @@ for (const image of images) {
         expect(renewal.addrAfter).toBe("169.254.0.15/16");
         expect(renewal.mtuAfter).toBe(1460);
         expect(renewal.hostnameAfter).toBe("vm1");
+      });
+
+      it(`persists the MTU through ${mtuStack(image)}, with no warning that no stack manages ens4`, () => {
+        expect(findingsOf(b1.passes, "mtu").filter((f) => f.key === "persistence")).toEqual([]);
+        const persisted = changesOf(b1.passes, "mtu").filter((c) => c.action.startsWith("persisted MTU"));
+        expect(persisted.map((c) => c.action)).toContain(`persisted MTU 1460 for ens4 (${mtuStack(image)})`);
       });
 
       if (image.extra.some((p) => p === "google-guest-agent" || p === "cloud-init")) {

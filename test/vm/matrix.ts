@@ -6,6 +6,8 @@ export interface MatrixImage {
   name: string;
   release: "bookworm" | "trixie";
   net: "networkd" | "netplan" | "ifupdown" | "networkmanager";
+  /** Who writes ens4's netplan file: the harness (default) or cloud-init, which renders its own at boot. */
+  netConfig?: "harness" | "cloud-init";
   /** Debian packages installed with their defaults. */
   extra: string[];
   layout: "mbr" | "gpt";
@@ -63,25 +65,39 @@ export const MATRIX: MatrixImage[] = [
     covers: "Debian 13; NetworkManager (package defaults: its automatic profile on ens4)",
   },
   {
-    // Not with NetworkManager: Debian's cloud-init runs its network stage before sysinit.target,
-    // ordered after networkd and ifupdown only, so on Debian it starts before NetworkManager and
-    // fails (booted 2026-12-02: cloud-init-network.service failed, ens4 still down). The RHEL
-    // family's cloud-init units wait for NetworkManager; that combination is RHEL's, not Debian's.
-    name: "d13-ifupdown-dhcpcd-cloud-init",
+    name: "d13-ifupdown-dhcpcd",
     release: "trixie",
     net: "ifupdown",
-    extra: ["cloud-init"],
+    extra: [],
     layout: "mbr",
     firmware: "bios",
-    files: {
-      "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n",
-      // cloud-init writes the NIC's stanza (/etc/network/interfaces.d/50-cloud-init), as in Debian's
-      // ifupdown-era cloud images; a second `iface ens4` here would make networking.service fail.
-      "/etc/network/interfaces": "source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n",
-    },
     events: [],
     inDefaultRun: false,
-    covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important); cloud-init (package defaults, GCE datasource: it sets the host name and makes the keys once, we adopt and publish them)",
+    covers: "Debian 13; ifupdown + dhcpcd-base (Debian 13's default DHCP client, Priority important) on ifupdown's own `iface ens4 inet dhcp`",
+  },
+  {
+    // cloud-init on Debian 13 goes with netplan → networkd, as in Debian's own cloud images. Not with
+    // NetworkManager: Debian's cloud-init runs its network stage before sysinit.target, ordered
+    // after networkd and ifupdown only, so on Debian it starts before NetworkManager and fails
+    // (booted 2026-12-02: cloud-init-network.service failed, ens4 still down); the RHEL family's
+    // cloud-init units wait for NetworkManager, that combination is RHEL's. Not with ifupdown +
+    // dhcpcd-base: cloud-init 25.1 (GCE datasource) renders /etc/network/interfaces.d/50-cloud-init
+    // with `iface ens4 inet6 dhcp`, which ifupdown serves with dhclient only (booted 2026-12-02:
+    // "No DHCPv6 client software found!", ifup failed to bring up ens4, networking.service and
+    // cloud-init-network.service failed). docs/image-builders.md tells builders.
+    name: "d13-netplan-cloud-init",
+    release: "trixie",
+    net: "netplan",
+    netConfig: "cloud-init",
+    // e2fsprogs: cloud-init's resizefs runs resize2fs, which Debian 13's minbase no longer has (not
+    // Priority required); without it cloud-init-network.service fails. Debian's cloud images carry it.
+    extra: ["cloud-init", "e2fsprogs"],
+    layout: "mbr",
+    firmware: "bios",
+    files: { "/etc/cloud/cloud.cfg.d/90-vm-test-gce.cfg": "datasource_list: [ GCE ]\n" },
+    events: [],
+    inDefaultRun: false,
+    covers: "Debian 13; netplan → networkd with ens4's config rendered by cloud-init; cloud-init (package defaults, GCE datasource: it sets the host name and makes the keys once, we adopt and publish them)",
   },
 ];
 
@@ -101,6 +117,7 @@ export function imageEnv(image: MatrixImage, overlay?: string): NodeJS.ProcessEn
   return {
     GCE_FIRSTBOOT_VM_RELEASE: image.release,
     GCE_FIRSTBOOT_VM_NET: image.net,
+    GCE_FIRSTBOOT_VM_NET_CONFIG: image.netConfig ?? "harness",
     GCE_FIRSTBOOT_VM_EXTRA: image.extra.join(","),
     GCE_FIRSTBOOT_VM_LAYOUT: image.layout,
     GCE_FIRSTBOOT_VM_NO_TAR: "1",

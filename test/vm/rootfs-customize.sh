@@ -1,10 +1,13 @@
 #!/bin/bash
 # mmdebstrap --customize-hook for build-rootfs.sh. $1 = the new root (runs on the host,
-# writes only below $1), $2 = the network stack (networkd, netplan, ifupdown, networkmanager). Generic for every image: things that depend on the disk (fstab,
+# writes only below $1), $2 = the network stack (networkd, netplan, ifupdown, networkmanager),
+# $3 = who writes ens4's config: harness (default, below) or cloud-init (it renders it at boot;
+# nothing is written here). Generic for every image: things that depend on the disk (fstab,
 # grub.cfg) or the agent are done by build-image.sh.
 set -euo pipefail
 R="$1"
 NET="${2:-networkd}"
+NET_CONFIG="${3:-harness}"
 [ -n "$R" ] && [ "$R" != / ] || { echo "rootfs-customize: refusing root '$R'" >&2; exit 1; }
 
 # Trap from VM-NOTES: mmdebstrap copies the build host's resolv.conf. QEMU's user network
@@ -49,9 +52,11 @@ EOF
     wait_online_bounded ;;
   netplan)
     # As Debian's official cloud images (debian-cloud-images, /etc/netplan/90-default.yaml),
-    # IPv4 only: QEMU's user network answers no DHCPv6.
+    # IPv4 only: QEMU's user network answers no DHCPv6. With cloud-init, only its own
+    # /etc/netplan/50-cloud-init.yaml (a second netplan id matching ens4 would win over it).
     mkdir -p "$R/etc/netplan"
-    cat > "$R/etc/netplan/90-default.yaml" <<'EOF'
+    if [ "$NET_CONFIG" = harness ]; then
+      cat > "$R/etc/netplan/90-default.yaml" <<'EOF'
 network:
   version: 2
   ethernets:
@@ -60,7 +65,8 @@ network:
         name: "en*"
       dhcp4: true
 EOF
-    chmod 600 "$R/etc/netplan/90-default.yaml"
+      chmod 600 "$R/etc/netplan/90-default.yaml"
+    fi
     chroot "$R" systemctl enable systemd-networkd.service >/dev/null 2>&1
     wait_online_bounded ;;
   ifupdown)

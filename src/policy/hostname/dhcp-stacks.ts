@@ -1,14 +1,16 @@
 import path from 'node:path';
 import type { ModuleContext } from '../types.js';
-import { DHCLIENT, dhclientInstalled, NETWORK_MANAGER, NETWORKD_DIRS, networkManagerInstalled } from '../../distro/network-stacks.js';
+import { DHCLIENT, DHCPCD, dhclientInstalled, dhcpcdHostnameHook, NETWORK_MANAGER, NETWORKD_DIRS, networkManagerInstalled } from '../../distro/network-stacks.js';
+import { ownedState, type OwnedText } from '../../edit/owned-text.js';
 
 /** A DHCP client that may set the host name on a lease renewal, and the drop-in that stops it. */
 export interface HostnameSetter {
   /** The stack, and for networkd the .network file: one finding each. */
   id: string;
-  stack: 'dhclient' | 'NetworkManager' | 'systemd-networkd';
+  stack: 'dhclient' | 'dhcpcd' | 'NetworkManager' | 'systemd-networkd';
   evidence: string;
-  dropIn: { path: string; content: string };
+  /** Our drop-in, or for dhcpcd our block in its enter hook. */
+  dropIn: OwnedText;
   switchedOff: boolean;
 }
 
@@ -25,8 +27,19 @@ const NM_DROP_IN = {
   content: `${HEADER}[main]\nhostname-mode=none\n`,
 };
 
-async function hasContent(ctx: ModuleContext, file: { path: string; content: string }): Promise<boolean> {
-  return (await ctx.host.readText(file.path)) === file.content;
+/**
+ * dhcpcd-run-hooks sources /etc/dhcpcd.enter-hook before its hooks, which see only the variables
+ * it leaves: 30-hostname then has no lease name to set, nor a previous one to claim the current
+ * name by. For every interface, as for dhclient: the host name is the machine's, not one NIC's.
+ */
+const DHCPCD_BLOCK: OwnedText = {
+  path: DHCPCD.enterHook,
+  block: 'hostname',
+  content: `${HEADER}unset new_host_name new_fqdn new_dhcp6_fqdn old_host_name old_fqdn old_dhcp6_fqdn\n`,
+};
+
+async function hasContent(ctx: ModuleContext, owned: OwnedText): Promise<boolean> {
+  return (await ownedState(ctx.host, owned)) === 'in place';
 }
 
 async function dhclient(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
@@ -38,6 +51,20 @@ async function dhclient(ctx: ModuleContext): Promise<HostnameSetter | undefined>
   }
   const evidence = hooks.length ? `exit hook ${hooks.join(', ')} sets it from the lease` : "dhclient-script sets it from the lease's host-name option";
   return { id: 'dhclient', stack: 'dhclient', evidence, dropIn: DHCLIENT_HOOK, switchedOff: await hasContent(ctx, DHCLIENT_HOOK) };
+}
+
+async function dhcpcd(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
+  const hook = await dhcpcdHostnameHook(ctx.host);
+  if (!hook) return undefined;
+  const state = await ownedState(ctx.host, DHCPCD_BLOCK);
+  const broken = state === 'broken' ? ` (${DHCPCD.enterHook} has one gce-firstboot hostname marker without the other: left untouched)` : '';
+  return {
+    id: 'dhcpcd',
+    stack: 'dhcpcd',
+    evidence: `${hook} sets it from the lease when the current name is empty, localhost or the previous lease's${broken}`,
+    dropIn: DHCPCD_BLOCK,
+    switchedOff: state === 'in place',
+  };
 }
 
 async function networkManager(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
@@ -84,6 +111,6 @@ async function networkd(ctx: ModuleContext): Promise<HostnameSetter[]> {
 
 /** Every DHCP stack in the root that could change the host name behind our back. */
 export async function hostnameSetters(ctx: ModuleContext): Promise<HostnameSetter[]> {
-  const found = [await dhclient(ctx), await networkManager(ctx), ...(await networkd(ctx))];
+  const found = [await dhclient(ctx), await dhcpcd(ctx), await networkManager(ctx), ...(await networkd(ctx))];
   return found.filter((setter): setter is HostnameSetter => setter !== undefined);
 }

@@ -3,6 +3,7 @@ import { markedLines, replaceMarkedLines } from '../../edit/marked-lines.js';
 import { parseHostName, type HostName } from './validate.js';
 import { shown } from '../../text/shown.js';
 import { hostnameSetters, type HostnameSetter } from './dhcp-stacks.js';
+import { putOwned } from '../../edit/owned-text.js';
 
 const METADATA_HOSTS_LINE = '169.254.169.254 metadata.google.internal';
 const FALLBACK_IP = '127.0.1.1';
@@ -78,8 +79,7 @@ async function apply(ctx: ModuleContext, want: Desired, findings: Finding[]): Pr
       change(finding.key, `wrote ${want.hostsLines.length} managed lines`, '/etc/hosts');
     } else if (finding.key.startsWith('dhcp: ')) {
       const setter = (await hostnameSetters(ctx)).find((candidate) => `dhcp: ${candidate.id}` === finding.key && !candidate.switchedOff);
-      if (setter) {
-        await ctx.host.writeText(setter.dropIn.path, setter.dropIn.content, { mode: 0o644 });
+      if (setter && (await putOwned(ctx.host, setter.dropIn))) {
         change(finding.key, 'switched off through its own drop-in', setter.dropIn.path);
       }
     } else if (finding.key === 'kernel hostname') {

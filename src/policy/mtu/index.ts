@@ -3,6 +3,7 @@ import { desiredMtu, VPC_MTU_MAX, VPC_MTU_MIN, type DesiredMtu } from './desired
 import { primaryNic, type Nic } from './primary-nic.js';
 import { configuredNicName, persistenceFor, type Persistence } from './stacks.js';
 import { interfaceNameProblem } from './interface-name.js';
+import { ownedState, putOwned, type OwnedState } from '../../edit/owned-text.js';
 
 interface Observed {
   nicName: string;
@@ -13,7 +14,7 @@ interface Observed {
   /** The running NIC (live only). */
   live: Nic | undefined;
   persistence: Persistence | undefined;
-  persistedText: string | undefined;
+  persisted: OwnedState | undefined;
 }
 
 async function observe(ctx: ModuleContext, want: DesiredMtu): Promise<Observed> {
@@ -22,8 +23,8 @@ async function observe(ctx: ModuleContext, want: DesiredMtu): Promise<Observed> 
   const nicName = option || live?.name || (await configuredNicName(ctx.host));
   const nicNameProblem = interfaceNameProblem(nicName);
   const notes: string[] = [];
-  const persistence = nicNameProblem ? undefined : await persistenceFor(ctx.host, nicName, want.mtu, notes);
-  return { nicName, nicNameProblem, notes, live, persistence, persistedText: persistence && (await ctx.host.readText(persistence.path)) };
+  const persistence = nicNameProblem ? undefined : await persistenceFor(ctx.host, nicName, want.mtu, notes, live?.name === nicName ? live.mac : undefined);
+  return { nicName, nicNameProblem, notes, live, persistence, persisted: persistence && (await ownedState(ctx.host, persistence)) };
 }
 
 function diff(want: DesiredMtu, have: Observed, ctx: ModuleContext): Finding[] {
@@ -45,11 +46,13 @@ function diff(want: DesiredMtu, have: Observed, ctx: ModuleContext): Finding[] {
 
   const persistence = have.persistence;
   if (!persistence) {
-    add({ key: 'persistence', expected: `MTU ${want.mtu} persisted for ${have.nicName}`, actual: 'no supported network stack manages it (ifupdown+dhclient, systemd-networkd, NetworkManager)', severity: 'warning', fixable: false });
+    add({ key: 'persistence', expected: `MTU ${want.mtu} persisted for ${have.nicName}`, actual: 'no supported network stack manages it (ifupdown+dhclient, ifupdown+dhcpcd, systemd-networkd, NetworkManager)', severity: 'warning', fixable: false });
     return findings;
   }
-  if (have.persistedText !== persistence.content) {
-    add({ key: persistence.path, expected: `${expected} for ${have.nicName} via ${persistence.stack}`, actual: have.persistedText === undefined ? '(absent)' : 'edited or outdated content' });
+  if (have.persisted === 'broken') {
+    add({ key: persistence.path, expected: `${expected} for ${have.nicName} via ${persistence.stack}`, actual: `one gce-firstboot ${persistence.block} marker without the other: file left untouched`, fixable: false });
+  } else if (have.persisted !== 'in place') {
+    add({ key: persistence.path, expected: `${expected} for ${have.nicName} via ${persistence.stack}`, actual: have.persisted === 'absent' ? '(absent)' : 'edited or outdated content' });
   }
   for (const conflict of persistence.conflicts) {
     add({ key: `${persistence.stack} MTU`, expected, actual: 'overridden', cause: `${conflict}; not edited by gce-firstboot`, fixable: false });
@@ -60,8 +63,7 @@ function diff(want: DesiredMtu, have: Observed, ctx: ModuleContext): Finding[] {
 async function apply(ctx: ModuleContext, want: DesiredMtu, findings: Finding[]): Promise<Change[]> {
   const have = await observe(ctx, want);
   const changes: Change[] = [];
-  if (have.persistence && findings.some((f) => f.key === have.persistence!.path)) {
-    await ctx.host.writeText(have.persistence.path, have.persistence.content, { mode: 0o644 });
+  if (have.persistence && findings.some((f) => f.key === have.persistence!.path && f.fixable !== false) && (await putOwned(ctx.host, have.persistence))) {
     changes.push({ module: 'mtu', key: have.persistence.path, action: `persisted MTU ${want.mtu} for ${have.nicName} (${have.persistence.stack})`, path: have.persistence.path });
   }
   const link = findings.find((f) => f.key.startsWith('link '));

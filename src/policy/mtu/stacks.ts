@@ -3,17 +3,18 @@ import type { Host } from '../../host/host.js';
 import { searchPathFiles } from '../../edit/search-path.js';
 import { GlobError, globMatches } from './glob.js';
 import { iniLines } from './ini-sections.js';
-import { DHCLIENT, dhclientPresent, IFUPDOWN, NETWORK_MANAGER, NETWORKD_DIRS, networkdEnabled, networkManagerEnabled } from '../../distro/network-stacks.js';
+import type { OwnedText } from '../../edit/owned-text.js';
+import { DHCLIENT, DHCPCD, dhcpcdRunHooksInstalled, IFUPDOWN, ifupdownDhcpClient, NETWORK_MANAGER, NETWORKD_DIRS, networkdEnabled, networkManagerEnabled } from '../../distro/network-stacks.js';
 
-export type StackName = 'ifupdown/dhclient' | 'systemd-networkd' | 'NetworkManager';
+export type StackName = 'ifupdown/dhclient' | 'ifupdown/dhcpcd' | 'systemd-networkd' | 'NetworkManager';
 
-/** How the MTU is persisted for the stack that manages the primary NIC. */
-export interface Persistence {
+/**
+ * How the MTU is persisted for the stack that manages the primary NIC: our drop-in (a file we own
+ * wholly), or for dhcpcd our block in its enter hook.
+ */
+export interface Persistence extends OwnedText {
   stack: StackName;
-  /** Our drop-in (a file we own wholly). */
-  path: string;
-  content: string;
-  /** Settings elsewhere that win over our drop-in, as "path:line sets ...". */
+  /** Settings elsewhere that win over ours, as "path:line sets ...". */
   conflicts: string[];
 }
 
@@ -56,8 +57,12 @@ export async function configuredNicName(host: Host): Promise<string> {
   return (await ifupdownDhcpInterfaces(host))[0] ?? (await keyfileInterfaces(host))[0] ?? 'ens4';
 }
 
-/** Whether a .network file's [Match] section selects this (physical, VM) interface. */
-function networkMatches(text: string, nic: string): boolean {
+/**
+ * Whether a .network file's [Match] section selects this (physical, VM) interface. MACAddress= and
+ * PermanentMACAddress= (netplan's `match: macaddress`, which cloud-init writes) are compared with
+ * the running NIC's MAC; without one (no --live) they are not assumed to match.
+ */
+function networkMatches(text: string, nic: string, mac: string | undefined): boolean {
   const match = iniLines(text).filter((line) => line.section === 'Match');
   return match.every(({ key, value }) => {
     const negated = value.startsWith('!');
@@ -67,15 +72,16 @@ function networkMatches(text: string, nic: string): boolean {
     else if (key === 'Type') hit = items.includes('ether');
     else if (key === 'Virtualization') hit = items.some((item) => ['yes', 'true', 'vm', 'kvm'].includes(item));
     else if (key === 'Kind') hit = false;
+    else if ((key === 'MACAddress' || key === 'PermanentMACAddress') && mac) hit = items.some((item) => item.toLowerCase() === mac.toLowerCase());
     else return false; // a condition we cannot evaluate here (MAC, driver, path...): not assumed to match
     return negated ? !hit : hit;
   });
 }
 
 /** Whether the file matches; a glob it cannot read makes it not match and is noted. */
-function networkFileMatches(text: string, nic: string, file: string, notes: string[]): boolean {
+function networkFileMatches(text: string, nic: string, mac: string | undefined, file: string, notes: string[]): boolean {
   try {
-    return networkMatches(text, nic);
+    return networkMatches(text, nic, mac);
   } catch (error) {
     if (!(error instanceof GlobError)) throw error;
     notes.push(`${file}: [Match] Name= pattern not understood (${error.message}); the file is taken as not matching ${nic}`);
@@ -83,11 +89,11 @@ function networkFileMatches(text: string, nic: string, file: string, notes: stri
   }
 }
 
-async function networkd(host: Host, nic: string, mtu: number, notes: string[]): Promise<Persistence | undefined> {
+async function networkd(host: Host, nic: string, mac: string | undefined, mtu: number, notes: string[]): Promise<Persistence | undefined> {
   if (!(await networkdEnabled(host))) return undefined;
   for (const file of await searchPathFiles(host, NETWORKD_DIRS, '.network')) {
     if ((await host.readLink(file)) === '/dev/null') continue;
-    if (!networkFileMatches((await host.readText(file)) ?? '', nic, file, notes)) continue;
+    if (!networkFileMatches((await host.readText(file)) ?? '', nic, mac, file, notes)) continue;
     const name = path.posix.basename(file);
     const dropIn = `${NETWORKD_DIRS[0]}/${name}.d/${NETWORKD_DROP_IN}`;
     const conflicts: string[] = [];
@@ -102,9 +108,7 @@ async function networkd(host: Host, nic: string, mtu: number, notes: string[]): 
   return undefined;
 }
 
-async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
-  if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
-  if (!(await dhclientPresent(host))) return undefined;
+function dhclientHook(nic: string, mtu: number): Persistence {
   const content = [
     ...HEADER(DHCLIENT_HOOK),
     '# dhclient-script sources this before it configures a lease and then sets the link MTU from',
@@ -114,6 +118,36 @@ async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persisten
     'fi',
   ];
   return { stack: 'ifupdown/dhclient', path: DHCLIENT_HOOK, content: content.join('\n') + '\n', conflicts: [] };
+}
+
+/**
+ * dhcpcd (10, Debian 13) never sets the link MTU: it puts the lease's MTU on the routes it adds,
+ * and Debian's dhcpcd-base ships no MTU hook. dhcpcd-run-hooks sources the enter hook on every
+ * event, so our block sets the link MTU when dhcpcd starts on the NIC (PREINIT, before DHCP) and
+ * on each lease, and only when it differs (a change of MTU may reset the NIC).
+ */
+function dhcpcdEnterHook(nic: string, mtu: number): Persistence {
+  const content = [
+    '# Written by gce-firstboot (mtu module) and rewritten by it. Change the MTU in',
+    '# /etc/gce-firstboot/gce-firstboot.conf, section [mtu] (or the VPC), not here.',
+    `if [ "$interface" = "${nic}" ]; then`,
+    '\tcase "$reason" in',
+    '\tPREINIT|CARRIER|BOUND|RENEW|REBIND|REBOOT|INFORM|STATIC|TIMEOUT)',
+    `\t\t[ "$(cat /sys/class/net/${nic}/mtu 2>/dev/null)" = ${mtu} ] || ip link set dev ${nic} mtu ${mtu} ;;`,
+    '\tesac',
+    `\tnew_interface_mtu=${mtu}`,
+    'fi',
+  ];
+  return { stack: 'ifupdown/dhcpcd', path: DHCPCD.enterHook, block: 'mtu', content: content.join('\n') + '\n', conflicts: [] };
+}
+
+/** ifupdown's DHCP stanza for the NIC, served by the client ifupdown would run. */
+async function ifupdown(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
+  if (!(await ifupdownDhcpInterfaces(host)).includes(nic)) return undefined;
+  const client = await ifupdownDhcpClient(host);
+  if (client === 'dhclient') return dhclientHook(nic, mtu);
+  if (client === 'dhcpcd' && (await dhcpcdRunHooksInstalled(host))) return dhcpcdEnterHook(nic, mtu);
+  return undefined;
 }
 
 async function networkManager(host: Host, nic: string, mtu: number): Promise<Persistence | undefined> {
@@ -135,8 +169,9 @@ async function networkManager(host: Host, nic: string, mtu: number): Promise<Per
 /**
  * The stack that manages `nic` in this root (ifupdown's DHCP stanza, then networkd, then
  * NetworkManager). `nic` must have passed interfaceNameProblem(): it is written into a shell hook
- * and a match rule. What could not be read on the way is added to `notes`.
+ * and a match rule; `mac` is the running NIC's, when known. What could not be read on the way is
+ * added to `notes`.
  */
-export async function persistenceFor(host: Host, nic: string, mtu: number, notes: string[] = []): Promise<Persistence | undefined> {
-  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mtu, notes)) ?? (await networkManager(host, nic, mtu));
+export async function persistenceFor(host: Host, nic: string, mtu: number, notes: string[] = [], mac?: string): Promise<Persistence | undefined> {
+  return (await ifupdown(host, nic, mtu)) ?? (await networkd(host, nic, mac, mtu, notes)) ?? (await networkManager(host, nic, mtu));
 }
