@@ -42,9 +42,11 @@ changed, and nothing is kept in a backup (a backup would carry the host keys int
 Paths are resolved inside DIR as chroot would: a symlink in the image (even an absolute one)
 never leads outside it, and a symlink that is itself an artefact is removed, not its target.
 
-Exit codes: 0 sealed (or nothing to do); 2 usage error, the running root without --yes, or a
-DIR that does not exist or holds no installed system (no /etc/os-release or /usr/lib/os-release);
-4 the seal failed (what was done before the failure is printed, then the failure on one line).`;
+Exit codes: 0 sealed (or nothing to do); 2 usage error, the running root without --yes, a
+DIR that does not exist or holds no installed system (no /etc/os-release or /usr/lib/os-release),
+or a bad config in the image (nothing written); 4 the seal failed (what was done before the
+failure is printed, then the failure on one line; a write or removal the system refuses, such as
+EROFS, is one).`;
 
 type SealEntry = SealAction | HardenAction;
 
