@@ -154,15 +154,19 @@ describe('seal writes the early stage files into the image', () => {
     expect(hashTree(root)).toEqual(before);
   });
 
-  it("an admin's drop-in that sorts first wins: one override line, ours written, the seal goes on", async () => {
+  it("an author's sshd drop-in that sorts first, a sysctl file read after ours: one override line each, ours written, the seal goes on", async () => {
     const root = await builtImage();
     put(root, '/etc/ssh/sshd_config.d/05-admin.conf', 'PasswordAuthentication yes\n');
+    put(root, '/etc/sysctl.d/99-docker.conf', 'net.ipv4.ip_forward = 1\n');
     const result = await runCli(['seal', '--root', root]);
     expect(result.exitCode, result.stderr).toBe(0);
     const overrides = result.stdout.split('\n').filter((line) => line.startsWith('override'));
     expect(overrides).toEqual([
       "override     /etc/ssh/sshd_config.d/05-admin.conf:1  (PasswordAuthentication yes, not no: the image's own setting, left alone)",
+      "override     /etc/sysctl.d/99-docker.conf:1  (net.ipv4.ip_forward 1, not 0: the image's own setting, left alone)",
     ]);
+    expect(result.stdout).toContain(`wrote        ${SYSCTL_FILE}`);
+    expect(readFileSync(path.join(root, 'etc/sysctl.d/99-docker.conf'), 'utf8')).toBe('net.ipv4.ip_forward = 1\n');
     expect(result.stdout).toContain(`wrote        ${SSHD_DROP_IN}`);
     expect(result.stdout).toMatch(/^removed {6}\/etc\/ssh\/ssh_host_rsa_key /m);
     expect(pick(await sshdSettings(root))).toEqual({ ...HARDENED, passwordauthentication: 'yes' });
