@@ -12,6 +12,7 @@ const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/10-gce-firstboot.conf';
 const SSH_DROP_IN = '/etc/ssh/ssh_config.d/10-gce-firstboot.conf';
 const SYSCTL_FILE = '/etc/sysctl.d/60-gce-firstboot.conf';
 const STATE_DIR = '/var/lib/gce-firstboot';
+const OPENSSH_10 = path.join(REPO, 'test/setup/debian13-openssh.sh');
 
 /** What sshd must use from its first start on a sealed image (sshd -T prints keywords in lower case). */
 const HARDENED = { passwordauthentication: 'no', permitrootlogin: 'no', permittunnel: 'no', x11forwarding: 'no', hostbasedauthentication: 'no', clientaliveinterval: '420' };
@@ -32,13 +33,14 @@ afterAll(() => rmSync(path.dirname(hostKey), { recursive: true, force: true }));
 /**
  * What the real sshd of the image would use: `sshd -T` on the image's own /etc/ssh, bind-mounted
  * over /etc/ssh in a private mount namespace, so that its absolute Include paths
- * (/etc/ssh/sshd_config.d/*.conf) read the image's files, as on its first boot.
+ * (/etc/ssh/sshd_config.d/*.conf) read the image's files, as on its first boot. `env` picks the
+ * OpenSSH (PATH).
  */
-async function sshdSettings(root: string): Promise<Record<string, string>> {
+async function sshdSettings(root: string, env: Record<string, string> = {}): Promise<Record<string, string>> {
   const result = await execa('unshare', [
     '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1/etc/ssh" /etc/ssh && shift && exec "$@"', 'sh',
     root, process.execPath, path.join(REPO, 'test/reliability/sshd-effective.mjs'), hostKey, '/etc/ssh/sshd_config',
-  ]);
+  ], { env });
   const { exitCode, stderr, settings } = JSON.parse(result.stdout) as { exitCode: number; stderr: string; settings: Record<string, string> };
   expect(exitCode, stderr).toBe(0);
   return settings;
@@ -47,8 +49,8 @@ async function sshdSettings(root: string): Promise<Record<string, string>> {
 const pick = (settings: Record<string, string>) => Object.fromEntries(Object.keys(HARDENED).map((keyword) => [keyword, settings[keyword]]));
 
 /** An image as mmdebstrap leaves it after installing openssh-server: its own host keys, never booted. */
-async function builtImage(): Promise<string> {
-  const root = sandboxRoot('debian-12');
+async function builtImage(fixture = 'debian-12'): Promise<string> {
+  const root = sandboxRoot(fixture);
   await execa('ssh-keygen', ['-A', '-f', root]);
   put(root, '/etc/machine-id', '4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a99\n');
   return root;
@@ -62,12 +64,14 @@ function sysctlFile(root: string): Map<string, string> {
 }
 
 describe('seal writes the early stage files into the image', () => {
-  it('an image built offline and sealed boots with sshd hardened from its first start', async () => {
-    const root = await builtImage();
+  // Debian 13: its own OpenSSH 10 validates (seal inside the image's chroot) and reads the result.
+  it.each(['debian-12', 'debian-13'])('an image built offline and sealed boots with sshd hardened from its first start (%s)', async (fixture) => {
+    const env = fixture === 'debian-13' ? { PATH: `${path.join((await execa('bash', [OPENSSH_10])).stdout.trim(), 'bin')}:${process.env.PATH}` } : {};
+    const root = await builtImage(fixture);
     // The Debian image's own configuration: what sshd's first start would read without us.
-    expect((await sshdSettings(root)).passwordauthentication).toBe('yes');
+    expect((await sshdSettings(root, env)).passwordauthentication).toBe('yes');
 
-    const result = await runCli(['seal', '--root', root]);
+    const result = await runCli(['seal', '--root', root], { env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     const lines = result.stdout.split('\n');
@@ -80,7 +84,7 @@ describe('seal writes the early stage files into the image', () => {
     // The state and backups the pass wrote were ours, not the image's: removed, not listed.
     expect(result.stdout).not.toContain(STATE_DIR);
 
-    expect(pick(await sshdSettings(root))).toEqual(HARDENED);
+    expect(pick(await sshdSettings(root, env))).toEqual(HARDENED);
     // Floors are left to the booted kernel (a stricter default stays); every other value is the published one.
     expect(sysctlFile(root)).toEqual(new Map(PUBLISHED_SYSCTLS.filter(([key]) => !FLOOR_KEYS.has(key)).map(([key, value]) => [key, value])));
     expect(ours(root)).toEqual([]);
