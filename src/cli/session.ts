@@ -36,10 +36,17 @@ export interface Session {
   metadataView(stage?: Stage, signal?: AbortSignal): MetadataView;
 }
 
-async function readConfig(host: Host, explicit: string | undefined): Promise<{ text: string | undefined; file: string }> {
+/** The config text (undefined: no file, defaults) from `explicit`, or from the root's default path. */
+export async function readConfig(host: Host, explicit: string | undefined): Promise<{ text: string | undefined; file: string }> {
   if (explicit) return { text: await readConfigText(explicit, () => fs.readFile(explicit, 'utf8')), file: explicit };
   const file = host.resolve(DEFAULT_CONFIG_PATH);
   return { text: await readConfigText(file, () => host.readText(DEFAULT_CONFIG_PATH)), file };
+}
+
+/** One module's options from the config (its defaults when the config has no section for it). */
+export function moduleSettings(config: AgentConfig, moduleId: string): ModuleSettings {
+  const moduleConfig = config.modules[moduleId];
+  return { options: moduleConfig?.options ?? {}, extraOptions: moduleConfig?.extraOptions ?? {} };
 }
 
 function selectModules(config: AgentConfig, values: CommonValues, stage: Stage | undefined): PolicyModule[] {
@@ -96,10 +103,7 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
     state,
     configText: text,
     metadataHost,
-    settings: (moduleId) => {
-      const moduleConfig = config.modules[moduleId];
-      return { options: moduleConfig?.options ?? {}, extraOptions: moduleConfig?.extraOptions ?? {} };
-    },
+    settings: (moduleId) => moduleSettings(config, moduleId),
     metadataView: (passStage, signal) => {
       if (passStage === 'early') return new MetadataView(undefined, 'the early stage does not wait for the network');
       if (values.offline) return new MetadataView(undefined, '--offline: the metadata server is not consulted');
