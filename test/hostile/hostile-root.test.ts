@@ -40,8 +40,9 @@ describe('an image whose directories link to the build host', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const listed = (JSON.parse(result.stdout) as { path: string; action: string }[]).map((action) => `${action.action} ${action.path}`);
     // The build host's keys, leases, udev rule, state and alice's history (all reached through
-    // links) are not the image's: only the image's own entries are listed, the links themselves.
-    expect(listed).toEqual(['empty /etc/machine-id', 'remove /root/.bash_history']);
+    // links) are not the image's: only the image's own entries are listed, the links themselves;
+    // the sysctl file seal would write goes into the image's own /etc/sysctl.d.
+    expect(listed).toEqual(['write /etc/sysctl.d/60-gce-firstboot.conf', 'empty /etc/machine-id', 'remove /root/.bash_history']);
     expect(result.stdout).not.toContain(image.outside);
     expect(image.snapshot()).toEqual(before);
   });
