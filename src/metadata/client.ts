@@ -16,7 +16,6 @@ function loadGot(): Promise<typeof import('got')> {
 }
 
 export { DEFAULT_METADATA_HOST, resolveMetadataHost } from './host.js';
-const FLAVOR = METADATA_FLAVOR;
 
 export interface MetadataClientOptions {
   /** host[:port]; defaults to GCE_METADATA_HOST, then the link-local IP (no DNS on the boot path). */
@@ -58,7 +57,7 @@ export class MetadataClient {
     this.http ??= loadGot().then(({ default: got }) =>
       got.extend({
         prefixUrl: `http://${this.host}/computeMetadata/v1`,
-        headers: { 'Metadata-Flavor': FLAVOR, 'user-agent': 'gce-firstboot' },
+        headers: { 'Metadata-Flavor': METADATA_FLAVOR, 'user-agent': 'gce-firstboot' },
         followRedirect: false,
         throwHttpErrors: false,
         responseType: 'buffer',
@@ -187,7 +186,7 @@ export class MetadataClient {
     if (response.statusCode >= 300 && response.statusCode < 400) {
       throw new MetadataResponseError(`metadata ${path}: redirect (HTTP ${response.statusCode}) refused`);
     }
-    if (response.headers['metadata-flavor'] !== FLAVOR) {
+    if (response.headers['metadata-flavor'] !== METADATA_FLAVOR) {
       throw new MetadataResponseError(`metadata ${path}: response lacks Metadata-Flavor: Google; not the metadata server`);
     }
     if (response.body.length > this.maxBodyBytes) {
