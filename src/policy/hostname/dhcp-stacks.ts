@@ -12,6 +12,8 @@ export interface HostnameSetter {
   /** Our drop-in, or for dhcpcd our block in its enter hook. */
   dropIn: OwnedText;
   switchedOff: boolean;
+  /** Our block has one marker without the other: not ours to rewrite, so not fixable. */
+  broken?: boolean;
 }
 
 const HEADER = '# Written by gce-firstboot: the host name comes from the metadata server, not DHCP.\n';
@@ -64,6 +66,7 @@ async function dhcpcd(ctx: ModuleContext): Promise<HostnameSetter | undefined> {
     evidence: `${hook} sets it from the lease when the current name is empty, localhost or the previous lease's${broken}`,
     dropIn: DHCPCD_BLOCK,
     switchedOff: state === 'in place',
+    broken: state === 'broken',
   };
 }
 

@@ -73,4 +73,18 @@ describe('hostname on a Debian 13 ifupdown image (dhcpcd-base, the real dhcpcd-r
     expect(reportOf(await apply(root, host, 'mtu')).summary.changes).toBe(0);
     expect(reportOf(await apply(root, host)).summary.changes).toBe(0);
   });
+
+  it('a hostname block an admin cut in half is reported as not fixable and left byte for byte', async () => {
+    const root = await debian13DhcpcdRoot();
+    const { host } = await startEmulator();
+    const cut = '# BEGIN gce-firstboot hostname (do not edit between these lines)\nunset new_host_name\necho mine\n';
+    writeFileSync(path.join(root, ENTER_HOOK), cut);
+    const applied = await apply(root, host);
+    expect(applied.exitCode).toBe(1);
+    const finding = reportOf(applied).modules[0]!.findings.find((f) => f.key === 'dhcp: dhcpcd');
+    expect(finding).toMatchObject({ fixable: false });
+    expect(finding!.actual).toContain('one gce-firstboot hostname marker without the other: left untouched');
+    expect(reportOf(applied).modules[0]!.changes.map((c) => c.key)).not.toContain('dhcp: dhcpcd');
+    expect(readFileSync(path.join(root, ENTER_HOOK), 'utf8')).toBe(cut);
+  });
 });

@@ -60,7 +60,7 @@ function diff(want: Desired, have: Observed, ctx: ModuleContext): Finding[] {
   }
   if (ctx.host.live && have.live !== want.name.short) findings.push(finding('kernel hostname', want.name.short, have.live, withCause));
   for (const setter of active) {
-    findings.push(finding(`dhcp: ${setter.id}`, 'DHCP leaves the host name alone', setter.evidence));
+    findings.push(finding(`dhcp: ${setter.id}`, 'DHCP leaves the host name alone', setter.evidence, setter.broken ? { fixable: false } : {}));
   }
   return findings;
 }
