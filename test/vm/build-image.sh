@@ -35,7 +35,7 @@ case "$LAYOUT" in mbr|gpt) ;; *) echo "build-image: unknown layout '$LAYOUT' (mb
 
 log() { echo "build-image: $*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root"; exit 2; }
-for t in sfdisk mke2fs grub-mkimage tar; do
+for t in sfdisk mke2fs grub-mkimage tar unshare; do
   command -v "$t" >/dev/null || { log "$t missing (run test/setup/ensure-tools.sh $t)"; exit 2; }
 done
 if [ "$LAYOUT" = gpt ]; then
@@ -90,7 +90,14 @@ fi
 # --yes. That exercises the artefact users install, not this checkout's dist/.
 # Without it (baseline): the same clean-up by hand, as a builder without the agent would.
 if [ -n "$DEB_PATH" ]; then
-  chroot "$ROOT" /usr/bin/gce-firstboot seal --yes --history | sed 's/^/build-image: seal: /' >&2
+  # As in an mmdebstrap hook, /dev and /proc are there (a private mount namespace: nothing is
+  # mounted on the host): seal runs sshd -t and ssh -Q, whose stdio is /dev/null.
+  sealed="$(unshare --mount --propagation private sh -c \
+    'mount --rbind /dev "$1/dev" && mount -t proc proc "$1/proc" && exec chroot "$1" /usr/bin/gce-firstboot seal --yes --history' \
+    sh "$ROOT")"
+  printf '%s\n' "$sealed" | sed 's/^/build-image: seal: /' >&2
+  # The image's first sshd start must already read the hardening seal writes.
+  case "$sealed" in *'not written'*) log "seal left a hardening file unwritten (above)"; exit 1 ;; esac
 else
   rm -f "$ROOT"/etc/ssh/ssh_host_*
   rm -f "$ROOT/etc/udev/rules.d/70-persistent-net.rules"
