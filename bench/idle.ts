@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { readMemory, sleep, type Memory } from './proc-memory.js';
+import { evictFromPageCache, readMemory, sleep, type Memory } from './proc-memory.js';
 import { childPids, daemonRoot, summaryCounter, waitForCount } from './daemon-root.js';
 
 export interface IdleResult { seconds: number; rssKb: number; cpuSec: number; wakeups: number; note: string }
@@ -62,6 +62,7 @@ export async function executableIdle(cmd: readonly string[], settleMs = 3000): P
   // The SEA binary runs a --require preload (not an --import one); the path has no spaces (NODE_OPTIONS splits on them).
   const preload = join(mkdtempSync(join(tmpdir(), 'bench-keepalive-')), 'keep-alive.cjs');
   writeFileSync(preload, keepAlive);
+  evictFromPageCache(isNode ? process.execPath : cmd[0]!);
   const child = isNode
     ? spawn('node', ['-e', keepAlive], { stdio: 'ignore' })
     : spawn(cmd[0]!, [...cmd.slice(1), '--version'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require=${preload}` } });
@@ -86,6 +87,8 @@ export interface DaemonIdleRow {
   daemon: Memory;
   reference: Memory;
   referenceLabel: string;
+  /** Bare `node -e` doing nothing, measured in the same rounds: issue 18's reference for every row. */
+  bareNode: Memory;
   /** Highest RSS of a pass process seen during the first pass. */
   passPeakKb: number;
 }
@@ -104,6 +107,7 @@ const medianMemory = (list: Memory[]): Memory => ({
 /** One daemon (`watch` on a fresh sandbox root, as systemd runs it): its RSS `settleMs` after the first pass. */
 async function daemonIdleOnce(repo: string, variant: DaemonIdleVariant, metadataHost: string, settleMs: number): Promise<{ memory: Memory; passPeakKb: number }> {
   const { root, config, serial } = daemonRoot(repo, 'bench-idle-');
+  evictFromPageCache(variant.cmd[0] === 'node' ? process.execPath : variant.cmd[0]!);
   const child = spawn(variant.cmd[0]!, [...variant.cmd.slice(1), 'watch', '--root', root, '--metadata-host', metadataHost, '--config', config], {
     stdio: 'ignore',
     env: { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '', NODE_OPTIONS: variant.nodeOptions ?? '' },
@@ -132,7 +136,9 @@ async function daemonIdleOnce(repo: string, variant: DaemonIdleVariant, metadata
  */
 export async function daemonIdleVsOwn(repo: string, variants: DaemonIdleVariant[], rounds: number, metadataHost: string, settleMs = 5000): Promise<DaemonIdleRow[]> {
   const samples = variants.map(() => ({ daemon: [] as Memory[], reference: [] as Memory[], passPeak: [] as number[], referenceLabel: '' }));
+  const bareNode: Memory[] = [];
   for (let round = 0; round < rounds; round++) {
+    bareNode.push((await executableIdle(['node'], settleMs)).memory);
     for (const [i, variant] of variants.entries()) {
       const once = await daemonIdleOnce(repo, variant, metadataHost, settleMs);
       const reference = await executableIdle(variant.cmd[0] === 'node' ? ['node'] : variant.cmd, settleMs);
@@ -147,6 +153,7 @@ export async function daemonIdleVsOwn(repo: string, variants: DaemonIdleVariant[
     daemon: medianMemory(samples[i]!.daemon),
     reference: medianMemory(samples[i]!.reference),
     referenceLabel: samples[i]!.referenceLabel,
+    bareNode: medianMemory(bareNode),
     passPeakKb: median(samples[i]!.passPeak),
   }));
 }

@@ -105,13 +105,13 @@ function fmt(s: Summary, digits: number, scale = 1): string {
 const agentName = (t: Timings): string => (t.agent.length === 1 ? 'the binary' : 'node dist (no binary built)');
 
 /** Issue 18's table: each figure beside its reference from this run. */
-function footprint(daemonIdle: DaemonIdleRow[], bare: Memory, early: Timings): string[] {
+function footprint(daemonIdle: DaemonIdleRow[], early: Timings): string[] {
   const size = existsSync(binary) ? statSync(binary).size / 1e6 : NaN;
   const r = (a: number, b: number): string => (a / b).toFixed(2);
   const lines = ['| what | gce-firstboot | reference in the same run | ratio | target |', '|---|---|---|---|---|'];
   for (const row of daemonIdle) {
-    // Against its own executable doing nothing; the binary also against bare node.
-    const alsoBare = row.referenceLabel.startsWith('bare') ? '' : `; bare \`node -e\` idle ${mb(bare.rssKb)} MB: ${r(row.daemon.rssKb, bare.rssKb)}`;
+    // Against its own executable doing nothing; the binary also against bare node (the same rounds).
+    const alsoBare = row.referenceLabel.startsWith('bare') ? '' : `; bare \`node -e\` idle ${mb(row.bareNode.rssKb)} MB: ${r(row.daemon.rssKb, row.bareNode.rssKb)}`;
     lines.push(`| daemon idle RSS (watch, ${row.label}, after the first pass; pass process peak ${mb(row.passPeakKb)} MB) | ${mb(row.daemon.rssKb)} MB | ${row.referenceLabel}: ${mb(row.reference.rssKb)} MB | ${r(row.daemon.rssKb, row.reference.rssKb)}${alsoBare} | <= 1.15 |`);
   }
   // From the interleaved rounds of the early-stage comparison: the same load for both.
@@ -122,7 +122,7 @@ function footprint(daemonIdle: DaemonIdleRow[], bare: Memory, early: Timings): s
 }
 
 function report(idle: IdleResult, bare: Memory, daemonIdle: DaemonIdleRow[], early: Timings): void {
-  const lines = [...footprint(daemonIdle, bare, early), '', `runs per row: ${runs}; median (min–max)`, '',
+  const lines = [...footprint(daemonIdle, early), '', `runs per row: ${runs}; median (min–max)`, '',
     `| measurement | wall s | peak RSS MB | note |`, `|---|---|---|---|`];
   for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.wall, 3)} | ${r.rssKb ? fmt(r.rssKb, 1, 1 / 1024) : ''} | ${r.note ?? ''} |`);
   const byName = (n: string): Summary | undefined => rows.find((r) => r.name === n)?.wall;
