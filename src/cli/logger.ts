@@ -1,4 +1,5 @@
 import type { Logger } from '../policy/types.js';
+import { printable } from '../text/shown.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,7 +17,7 @@ function enabled(level: LogLevel, threshold: LogLevel): boolean {
  */
 function journalLogger(threshold: LogLevel): Logger {
   const write = (level: LogLevel) => (message: string): void => {
-    if (enabled(level, threshold)) process.stderr.write(`<${JOURNAL_PRIORITY[level]}>${message}\n`);
+    if (enabled(level, threshold)) process.stderr.write(`<${JOURNAL_PRIORITY[level]}>${printable(message)}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
@@ -24,7 +25,7 @@ function journalLogger(threshold: LogLevel): Logger {
 /** On a terminal without winston: the same short form, for the resident daemon. */
 function plainLogger(threshold: LogLevel): Logger {
   const write = (level: LogLevel) => (message: string): void => {
-    if (enabled(level, threshold)) process.stderr.write(`gce-firstboot: ${level === 'info' ? '' : `${level}: `}${message}\n`);
+    if (enabled(level, threshold)) process.stderr.write(`gce-firstboot: ${level === 'info' ? '' : `${level}: `}${printable(message)}\n`);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
@@ -46,7 +47,7 @@ function terminalLogger(threshold: LogLevel): Logger {
         format: winston.format.printf(({ level, message }) => `gce-firstboot: ${level === 'info' ? '' : `${level}: `}${String(message)}`),
         transports: [new winston.transports.Console({ stderrLevels: [...LOG_LEVELS] })],
       });
-      write = ([level, message]) => void logger.log(level, message);
+      write = ([level, message]) => void logger.log(level, printable(message));
       for (const line of waiting.splice(0)) write(line);
     }));
   const log = (level: LogLevel) => (message: string): void => {
@@ -59,7 +60,9 @@ function terminalLogger(threshold: LogLevel): Logger {
 }
 
 /**
- * Logs go to stderr (stdout is for --json). Under systemd (JOURNAL_STREAM set) each line carries
+ * Logs go to stderr (stdout is for --json), one line per message: control characters in a message
+ * (a value from the metadata server or a file that a caller did not escape) are shown escaped, so
+ * no message can start a journal line of its own with a priority of its choosing. Under systemd (JOURNAL_STREAM set) each line carries
  * a <N> priority and no timestamp, since journald adds its own; on a terminal, a short human form.
  */
 export function createLogger(level: LogLevel): Logger {

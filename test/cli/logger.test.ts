@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sandboxRoot, tempDir } from '../helpers/sandbox.js';
 
@@ -34,5 +34,20 @@ describe('log lines', () => {
     expect(quiet.stderr).not.toMatch(/^</m);
     const verbose = await check('debug', { JOURNAL_STREAM: '' });
     expect(verbose.stderr).toMatch(/^gce-firstboot: debug: coexistence: check$/m);
+  });
+
+  it('a file name in the image cannot start a journal line of its own (forged priority)', async () => {
+    // An image whose ssh_config.d holds a `Match exec` in a file whose name carries a newline and
+    // a journal priority: apply logs where it did not run the exec, naming the file.
+    const root = sandboxRoot();
+    mkdirSync(path.join(root, 'etc/ssh/ssh_config.d'), { recursive: true });
+    const name = 'x\n<0>gce-firstboot: FORGED emergency.conf';
+    writeFileSync(path.join(root, 'etc/ssh/ssh_config.d', name), 'Match exec "true"\n  ForwardX11 no\n');
+    const { stderr } = await runCli(['apply', '--root', root, '--stage', 'early', '--only', 'sshd', '--log-level', 'info'], { env: { JOURNAL_STREAM: '8:12345' } });
+    const lines = stderr.trim().split('\n');
+    const named = lines.filter((line) => line.includes('FORGED'));
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.every((line) => line.startsWith('<6>sshd: validated') && line.includes('x\\n<0>gce-firstboot: FORGED'))).toBe(true);
+    expect(lines.filter((line) => line.startsWith('<0>'))).toEqual([]);
   });
 });
