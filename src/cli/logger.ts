@@ -62,8 +62,9 @@ function terminalLogger(threshold: LogLevel): Logger {
 /**
  * Logs go to stderr (stdout is for --json), one line per message: control characters in a message
  * (a value from the metadata server or a file that a caller did not escape) are shown escaped, so
- * no message can start a journal line of its own with a priority of its choosing. Under systemd (JOURNAL_STREAM set) each line carries
- * a <N> priority and no timestamp, since journald adds its own; on a terminal, a short human form.
+ * no message can start a journal line of its own with a priority of its choosing. Under systemd
+ * (JOURNAL_STREAM set) each line carries a <N> priority and no timestamp, since journald adds its
+ * own; on a terminal, a short human form.
  */
 export function createLogger(level: LogLevel): Logger {
   return process.env.JOURNAL_STREAM ? journalLogger(level) : terminalLogger(level);
