@@ -23,6 +23,9 @@ function tempPrefix(target: string): string {
   return `.${path.basename(target)}.gce-firstboot-`;
 }
 
+/** The name of a temp file these writes make (and a killed run can leave): `.NAME.gce-firstboot-<12 hex>.tmp`. */
+export const ATOMIC_WRITE_TEMP = /^\..+\.gce-firstboot-[0-9a-f]{12}\.tmp$/;
+
 /** Temp files a killed run left beside `target` are removed before the next write. */
 async function removeStaleTemps(target: string): Promise<void> {
   const dir = path.dirname(target);

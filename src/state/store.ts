@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Host } from '../host/host.js';
+import { ATOMIC_WRITE_TEMP } from '../host/atomic-write.js';
 
 interface ModuleRecord {
   /** When apply last succeeded, on which instance and boot (drives frequencies). */
@@ -156,6 +157,18 @@ export class StateStore {
   async saveReport(report: unknown): Promise<void> {
     await this.ensureDir();
     await this.host.writeText(path.posix.join(this.host.stateDir, 'last-report.json'), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+    await this.removeKilledRunTemps();
+  }
+
+  /**
+   * Temp files of our atomic writes that a killed run left in the state directory. A write removes
+   * its own target's before it starts, but a file this pass did not rewrite (the host-key plan
+   * when unchanged) would keep them; the pass holds the run lock, so none is in use.
+   */
+  private async removeKilledRunTemps(): Promise<void> {
+    for (const name of await this.host.readDir(this.host.stateDir)) {
+      if (ATOMIC_WRITE_TEMP.test(name)) await this.host.discard(path.posix.join(this.host.stateDir, name));
+    }
   }
 
   private recordPath(name: string): string {
