@@ -27,6 +27,7 @@ const ticksPerSec = 100; // USER_HZ on Linux x86-64
 
 /** Starts the daemon, lets it settle 3 s, then measures CPU and wakeups over `seconds`. */
 export async function sampleIdle(cmd: string, args: string[], seconds: number, env: NodeJS.ProcessEnv = process.env): Promise<IdleResult> {
+  evictFromPageCache(cmd === 'node' ? process.execPath : cmd);
   const child = spawn(cmd, args, { stdio: 'ignore', env });
   let exited = false;
   child.on('exit', () => { exited = true; });
