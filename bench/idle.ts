@@ -27,7 +27,7 @@ const ticksPerSec = 100; // USER_HZ on Linux x86-64
 
 /** Starts the daemon, lets it settle 3 s, then measures CPU and wakeups over `seconds`. */
 export async function sampleIdle(cmd: string, args: string[], seconds: number, env: NodeJS.ProcessEnv = process.env): Promise<IdleResult> {
-  evictFromPageCache(cmd === 'node' ? process.execPath : cmd);
+  evictFromPageCache(cmd);
   const child = spawn(cmd, args, { stdio: 'ignore', env });
   let exited = false;
   child.on('exit', () => { exited = true; });
@@ -63,7 +63,7 @@ export async function executableIdle(cmd: readonly string[], settleMs = 3000): P
   // The SEA binary runs a --require preload (not an --import one); the path has no spaces (NODE_OPTIONS splits on them).
   const preload = join(mkdtempSync(join(tmpdir(), 'bench-keepalive-')), 'keep-alive.cjs');
   writeFileSync(preload, keepAlive);
-  evictFromPageCache(isNode ? process.execPath : cmd[0]!);
+  evictFromPageCache(cmd[0]!);
   const child = isNode
     ? spawn('node', ['-e', keepAlive], { stdio: 'ignore' })
     : spawn(cmd[0]!, [...cmd.slice(1), '--version'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require=${preload}` } });
@@ -108,7 +108,7 @@ const medianMemory = (list: Memory[]): Memory => ({
 /** One daemon (`watch` on a fresh sandbox root, as systemd runs it): its RSS `settleMs` after the first pass. */
 async function daemonIdleOnce(repo: string, variant: DaemonIdleVariant, metadataHost: string, settleMs: number): Promise<{ memory: Memory; passPeakKb: number }> {
   const { root, config, serial } = daemonRoot(repo, 'bench-idle-');
-  evictFromPageCache(variant.cmd[0] === 'node' ? process.execPath : variant.cmd[0]!);
+  evictFromPageCache(variant.cmd[0]!);
   const child = spawn(variant.cmd[0]!, [...variant.cmd.slice(1), 'watch', '--root', root, '--metadata-host', metadataHost, '--config', config], {
     stdio: 'ignore',
     env: { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '', NODE_OPTIONS: variant.nodeOptions ?? '' },

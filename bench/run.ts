@@ -11,7 +11,7 @@ import { daemonIdleVsOwn, sampleIdle, type DaemonIdleRow, type IdleResult } from
 import { startEmulatorProcess } from './emulator-process.js';
 import { summarize, type Summary } from './stats.js';
 import { earlyVsKeygen, type Timings } from './early-stage.js';
-import { bareNodeIdle, mb, type Memory } from './proc-memory.js';
+import { mb } from './proc-memory.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -76,13 +76,12 @@ async function main(): Promise<void> {
     const compliant = roots[0] ?? freshRoot();
     addRow('check pass (compliant root)', await measure(runs, () => runTimed('node', [cli, 'check', '--root', compliant, ...mh])));
     if (existsSync(binary)) addRow('check pass, binary', await measure(runs, () => runTimed(binary, ['check', '--root', compliant, ...mh])));
-    // (d) daemon idle, as systemd runs it (JOURNAL_STREAM: the journal logger), beside a bare node
+    // (d) daemon idle, as systemd runs it (JOURNAL_STREAM: the journal logger)
     const watch = process.env.BENCH_WATCH_CLI ? ['node', process.env.BENCH_WATCH_CLI] : existsSync(binary) ? [binary] : ['node', cli];
     const idle: IdleResult = await sampleIdle(watch[0]!, [...watch.slice(1), 'watch', '--root', compliant, ...mh], idleSec,
       { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '' });
     idle.note += ` (${watch.join(' ')})`;
-    const bareIdle = await bareNodeIdle();
-    // (d') the figure of issue 18: daemon idle against its executable's own idle, interleaved
+    // (d') the figure of issue 18: daemon idle against its executable's own idle and bare node, interleaved
     const daemonIdle = await daemonIdleVsOwn(repo, [
       { label: 'node dist', cmd: ['node', cli] },
       ...(existsSync(binary) ? [{ label: 'binary', cmd: [binary] }] : []),
@@ -91,7 +90,7 @@ async function main(): Promise<void> {
     for (const root of roots) rmSync(root, { recursive: true, force: true });
     // (e) sshd's path: the early stage against ssh-keygen -A, interleaved
     const early = await earlyVsKeygen(runs);
-    report(idle, bareIdle, daemonIdle, early);
+    report(idle, daemonIdle, early);
   } finally {
     emulator.stop();
   }
@@ -122,7 +121,7 @@ function footprint(daemonIdle: DaemonIdleRow[], early: Timings): string[] {
   return lines;
 }
 
-function report(idle: IdleResult, bare: Memory, daemonIdle: DaemonIdleRow[], early: Timings): void {
+function report(idle: IdleResult, daemonIdle: DaemonIdleRow[], early: Timings): void {
   const lines = [...footprint(daemonIdle, early), '', `runs per row: ${runs}; median (min–max)`, '',
     `| measurement | wall s | peak RSS MB | note |`, `|---|---|---|---|`];
   for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.wall, 3)} | ${r.rssKb ? fmt(r.rssKb, 1, 1 / 1024) : ''} | ${r.note ?? ''} |`);
@@ -141,7 +140,7 @@ function report(idle: IdleResult, bare: Memory, daemonIdle: DaemonIdleRow[], ear
   const machine = { nproc: cpus().length, cpu: cpuModel(), node: process.version, date: new Date().toISOString(), commit,
     loadavgAtStart: loadAtStart, loadavgAtEnd: loadavg() };
   console.log(`\n${machine.date}, commit ${commit}, 1-min load ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`);
-  writeFileSync(join(repo, 'bench/results.json'), JSON.stringify({ machine, runs, rows, idle, bareIdle: bare, daemonIdle, early }, null, 2) + '\n');
+  writeFileSync(join(repo, 'bench/results.json'), JSON.stringify({ machine, runs, rows, idle, daemonIdle, early }, null, 2) + '\n');
   console.error('bench: wrote bench/results.json');
 }
 

@@ -31,7 +31,7 @@ async function setAttribute(address: string, value: string): Promise<void> {
 async function main(): Promise<number> {
   const { root, config, serial } = daemonRoot(repo, 'bench-soak-');
   const emulator = await startEmulatorProcess(repo);
-  evictFromPageCache(cmd === 'node' ? process.execPath : cmd!);
+  evictFromPageCache(cmd!);
   // JOURNAL_STREAM as under systemd: the logger the daemon really uses.
   const daemon = spawn(cmd!, [...cmdArgs, 'watch', '--root', root, '--metadata-host', emulator.address, '--config', config],
     { stdio: ['ignore', process.env.SOAK_STDOUT ? openSync(process.env.SOAK_STDOUT, 'w') : 'ignore', 'pipe'], env: { ...process.env, JOURNAL_STREAM: '8:1', NOTIFY_SOCKET: '', NODE_OPTIONS: process.env.SOAK_NODE_OPTIONS ?? '' } });
