@@ -23,6 +23,11 @@ function tempPrefix(target: string): string {
   return `.${path.basename(target)}.gce-firstboot-`;
 }
 
+/** A fresh temp path beside `target`, named as ATOMIC_WRITE_TEMP says. */
+function newTempPath(target: string): string {
+  return path.join(path.dirname(target), `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /** The name of a temp file these writes make (and a killed run can leave): `.NAME.gce-firstboot-<12 hex>.tmp`. */
 export const ATOMIC_WRITE_TEMP = /^\..+\.gce-firstboot-[0-9a-f]{12}\.tmp$/;
 
@@ -31,7 +36,7 @@ async function removeStaleTemps(target: string): Promise<void> {
   const dir = path.dirname(target);
   const prefix = tempPrefix(target);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((name) => name.startsWith(prefix) && name.endsWith('.tmp')).map((name) => fs.rm(path.join(dir, name), { force: true })));
+  await Promise.all(names.filter((name) => name.startsWith(prefix) && ATOMIC_WRITE_TEMP.test(name)).map((name) => fs.rm(path.join(dir, name), { force: true })));
 }
 
 /**
@@ -42,7 +47,7 @@ async function removeStaleTemps(target: string): Promise<void> {
 export async function writeFileAtomic(target: string, content: string | Buffer, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(target);
   await removeStaleTemps(target);
-  const temp = path.join(dir, `${tempPrefix(target)}${randomBytes(6).toString('hex')}.tmp`);
+  const temp = newTempPath(target);
   const mode = options.mode ?? 0o644;
   const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
@@ -67,7 +72,7 @@ export async function writeFileAtomic(target: string, content: string | Buffer, 
 export async function symlinkAtomic(target: string, linkPath: string, beforeRename?: (temp: string) => Promise<void>): Promise<void> {
   const dir = path.dirname(linkPath);
   await removeStaleTemps(linkPath);
-  const temp = path.join(dir, `${tempPrefix(linkPath)}${randomBytes(6).toString('hex')}.tmp`);
+  const temp = newTempPath(linkPath);
   await fs.symlink(target, temp);
   try {
     await beforeRename?.(temp);
