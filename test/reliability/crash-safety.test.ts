@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync, readdirSync, readFileSync, lstatSync, readlinkSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync, readdirSync, readFileSync, lstatSync, readlinkSync, existsSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -163,7 +163,43 @@ describe('what a killed run leaves behind', () => {
     expect(readFileSync(path.join(state, 'host-keys.plan'), 'utf8')).toBe(plan);
     expect(litter(root)).toEqual([]);
   });
+
+  // An image built on a host whose state directory holds a link named like our temp (planted, or
+  // copied in from elsewhere): the clean-up removes the link, never what it points at.
+  it('a link in the state directory named like a killed run\'s temp is removed itself; the file and directory it points at stay', async () => {
+    const root = sandboxRoot();
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'gfb-outside-'));
+    try {
+      const { host } = await startEmulator();
+      expect((await runCli(['apply', '--root', root, '--metadata-host', host])).exitCode).toBe(0);
+      const state = path.join(root, 'var/lib/gce-firstboot');
+      writeFileSync(path.join(outside, 'precious'), 'the host\'s file\n');
+      mkdirSync(path.join(outside, 'dir'));
+      writeFileSync(path.join(outside, 'dir', 'inside'), 'kept\n');
+      const toFile = path.join(state, '.state.json.gce-firstboot-0123456789ab.tmp');
+      const toDir = path.join(state, '.host-keys.plan.gce-firstboot-ba9876543210.tmp');
+      symlinkSync(path.join(outside, 'precious'), toFile);
+      symlinkSync(path.join(outside, 'dir'), toDir);
+      const applied = await runCli(['apply', '--root', root, '--metadata-host', host]);
+      expect(applied.exitCode, applied.stderr).toBe(0);
+      expect(existsSync(toFile) || isSymlink(toFile)).toBe(false);
+      expect(isSymlink(toDir)).toBe(false);
+      expect(readFileSync(path.join(outside, 'precious'), 'utf8')).toBe('the host\'s file\n');
+      expect(readFileSync(path.join(outside, 'dir', 'inside'), 'utf8')).toBe('kept\n');
+      expect(litter(root)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });
+
+function isSymlink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
 
 describe('sealing after a killed run', () => {
   it('seal removes a key scratch directory a killed run left (it holds private keys)', async () => {
