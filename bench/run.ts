@@ -10,7 +10,8 @@ import { measure, runTimed, type Sample } from './timed.js';
 import { daemonIdleVsOwn, sampleIdle, type DaemonIdleRow, type IdleResult } from './idle.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { summarize, type Summary } from './stats.js';
-import { earlyVsKeygen, type Timings } from './early-stage.js';
+import { earlyVsKeygen, sshdPathRatio, type Timings } from './early-stage.js';
+import { describeFixedCost } from './sshd-path.js';
 import { mb } from './proc-memory.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -115,14 +116,14 @@ function footprint(daemonIdle: DaemonIdleRow[], early: Timings): string[] {
   }
   // From the interleaved rounds of the early-stage comparison: the same load for both.
   lines.push(`| \`--version\` of ${agentName(early)} | ${early.version.median.toFixed(3)} s, ${(early.versionRssKb.median / 1024).toFixed(1)} MB | \`node -e 0\`: ${early.bareNode.median.toFixed(3)} s, ${(early.bareNodeRssKb.median / 1024).toFixed(1)} MB | ${r(early.version.median, early.bareNode.median)} (RSS ${r(early.versionRssKb.median, early.bareNodeRssKb.median)}; CPU ${early.cpu.version.median.toFixed(2)} / ${early.cpu.bareNode.median.toFixed(2)} s) | |`);
-  lines.push(`| sshd's path: make-host-keys, fresh root (3 keys) | ${early.helper.median.toFixed(3)} s (mean ${early.helper.mean.toFixed(3)}) | \`ssh-keygen -A\`, fresh root: ${early.keygen.median.toFixed(3)} s (mean ${early.keygen.mean.toFixed(3)}) | medians ${r(early.helper.median, early.keygen.median)}, means ${r(early.helper.mean, early.keygen.mean)} (CPU means ${r(early.cpu.helper.mean, early.cpu.keygen.mean)}) | <= 1.1 |`,
+  lines.push(`| sshd's path: make-host-keys, fresh root (3 keys) | ${early.helper.median.toFixed(3)} s (mean ${early.helper.mean.toFixed(3)}) | \`ssh-keygen -A\`, fresh root: ${early.keygen.median.toFixed(3)} s (mean ${early.keygen.mean.toFixed(3)}) | ${sshdPathRatio(early)} (CPU means ${r(early.cpu.helper.mean, early.cpu.keygen.mean)}) | <= 1.1 |`,
     `| \`apply --stage early\` (beside sshd, not on its path), fresh root (3 keys) | ${early.early.median.toFixed(3)} s, ${(early.earlyRssKb.median / 1024).toFixed(1)} MB | \`ssh-keygen -A\`, fresh root: ${early.keygen.median.toFixed(3)} s | ${r(early.early.median, early.keygen.median)} (CPU ${early.cpu.early.median.toFixed(2)} / ${early.cpu.keygen.median.toFixed(2)} s) | |`,
     `| binary size | ${size.toFixed(1)} MB | Google's agent ~10 MB (issue 18, not measured here) | | <= 60 MB |`);
   return lines;
 }
 
 function report(idle: IdleResult, daemonIdle: DaemonIdleRow[], early: Timings): void {
-  const lines = [...footprint(daemonIdle, early), '', `runs per row: ${runs}; median (min–max)`, '',
+  const lines = [...footprint(daemonIdle, early), '', `sshd's path, ${describeFixedCost(early.fixed)}`, '', `runs per row: ${runs}; median (min–max)`, '',
     `| measurement | wall s | peak RSS MB | note |`, `|---|---|---|---|`];
   for (const r of rows) lines.push(`| ${r.name} | ${fmt(r.wall, 3)} | ${r.rssKb ? fmt(r.rssKb, 1, 1 / 1024) : ''} | ${r.note ?? ''} |`);
   const byName = (n: string): Summary | undefined => rows.find((r) => r.name === n)?.wall;
