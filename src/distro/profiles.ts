@@ -77,7 +77,8 @@ const rhel = (major: string, network: string, proof: DistroProfile['proof']): Di
   ntp: { daemons: [CHRONY_RHEL], usual: 'chrony' },
   network: { usual: network },
   grub: RHEL_GRUB,
-  packageDb: `rpm (/var/lib/rpm, ${major === '8' ? 'bdb' : 'sqlite'})`,
+  // RHEL 10 follows Fedora 36's move of the rpm database to /usr.
+  packageDb: major === '8' ? 'rpm (/var/lib/rpm, bdb)' : major === '9' ? 'rpm (/var/lib/rpm, sqlite)' : 'rpm (/usr/lib/sysimage/rpm, sqlite)',
   cryptoPolicies: true,
   selinux: 'enforcing',
 });
@@ -102,6 +103,7 @@ export const PROFILES: readonly DistroProfile[] = [
   debian('13', 'trixie', 'netplan generating systemd-networkd (cloud images), ifupdown + dhcpcd', 'booted'),
   rhel('8', 'NetworkManager (ifcfg files)', 'on paper'),
   rhel('9', 'NetworkManager (keyfiles)', 'fixture root'),
+  rhel('10', 'NetworkManager (keyfiles; ifcfg files no longer read)', 'on paper'),
   {
     ...rhel('9', 'NetworkManager (keyfiles)', 'on paper'),
     key: 'fedora',
