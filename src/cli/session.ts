@@ -112,6 +112,8 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
         requestTimeoutMs: config.core.request_timeout_ms,
         retryBudgetMs: config.core.boot_deadline_sec * 1000,
         signal,
+        onRetrying: (problem, remainingMs) =>
+          log.warn(`metadata server ${client.host} not answering (${problem}); retrying for up to ${Math.ceil(remainingMs / 1000)} s ([core] boot_deadline_sec; --offline does without it)`),
       });
       return new MetadataView(client);
     },

@@ -28,6 +28,11 @@ export interface MetadataClientOptions {
   maxBodyBytes?: number;
   /** Aborts every request and retry wait of this client (the daemon's stop). */
   signal?: AbortSignal;
+  /**
+   * Told once per client, when a request failed and the client starts waiting within its budget:
+   * a person at a terminal learns why the command is quiet before the budget runs out.
+   */
+  onRetrying?: (problem: string, remainingMs: number) => void;
 }
 
 export interface WatchResult {
@@ -44,6 +49,7 @@ export class MetadataClient {
   private readonly maxBodyBytes: number;
   private readonly signal: AbortSignal | undefined;
   private retryUntil: number | undefined;
+  private onRetrying: MetadataClientOptions['onRetrying'];
 
   constructor(options: MetadataClientOptions = {}) {
     this.host = resolveMetadataHost(options.host);
@@ -51,6 +57,7 @@ export class MetadataClient {
     this.retryBudgetMs = options.retryBudgetMs ?? 0;
     this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
     this.signal = options.signal;
+    this.onRetrying = options.onRetrying;
   }
 
   private httpClient(): Promise<Got> {
@@ -152,6 +159,8 @@ export class MetadataClient {
       if (remaining <= 0) {
         throw new MetadataUnreachableError(`metadata server ${this.host} unreachable (${lastProblem})`);
       }
+      this.onRetrying?.(lastProblem, remaining);
+      this.onRetrying = undefined;
       await sleep(Math.min(remaining, backoffMs(attempt)), options.signal);
     }
   }

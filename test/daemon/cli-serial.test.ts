@@ -53,6 +53,10 @@ describe('apply and check write their pass to the serial console', () => {
     const errors = serial().filter((e) => e.event === 'error');
     expect(errors).toContainEqual(expect.objectContaining({ module: 'hostname', key: 'metadata', action: 'metadata unreachable' }));
     expect(serial().at(-1)!.action).toContain('metadata unreachable');
+    // Said once, when the waiting begins, not only in the summary after the budget ran out.
+    const waiting = result.stderr.split('\n').filter((line) => line.includes('not answering'));
+    expect(waiting, result.stderr).toHaveLength(1);
+    expect(waiting[0]).toMatch(new RegExp(`warn: metadata server ${host.replaceAll('.', '\\.')} not answering \\(.+\\); retrying for up to 1 s \\(\\[core\\] boot_deadline_sec; --offline does without it\\)$`));
   });
 
   it('apply --dry-run writes nothing', async () => {

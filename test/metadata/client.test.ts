@@ -84,6 +84,20 @@ describe('metadata client against the emulator', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('says once that it is waiting, when the first request fails; not when the server answers', async () => {
+    const told: string[] = [];
+    const port = await deadPort();
+    const silent = new MetadataClient({ host: `127.0.0.1:${port}`, retryBudgetMs: 400, onRetrying: (problem) => told.push(problem) });
+    await expect(silent.getText('instance/id')).rejects.toBeInstanceOf(MetadataUnreachableError);
+    await expect(silent.getText('instance/hostname')).rejects.toBeInstanceOf(MetadataUnreachableError);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/ECONNREFUSED/);
+    const { host } = await startEmulator();
+    const answering = new MetadataClient({ host, retryBudgetMs: 400, onRetrying: (problem) => told.push(problem) });
+    expect(await answering.getText('instance/id')).toBe('4520031799277581759');
+    expect(told).toHaveLength(1);
+  });
+
   it('reaches a server that comes up during the retry budget', async () => {
     const port = await deadPort();
     const client = new MetadataClient({ host: `127.0.0.1:${port}`, retryBudgetMs: 10_000 });
