@@ -44,12 +44,25 @@ export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
       const names = value.split(/\s+/).filter(Boolean);
       if (key === 'NTP') config.servers = names.length === 0 ? [] : [...config.servers, ...names];
       else config.fallback = names.length === 0 ? [] : [...(config.fallback ?? []), ...names];
-      if (afterOurs && names.length > 0 && !config.overriddenBy.includes(file)) config.overriddenBy.push(file);
+      const addsAnotherServer = names.some((name) => !isMetadataServer(name));
+      if (afterOurs && addsAnotherServer && !config.overriddenBy.includes(file)) config.overriddenBy.push(file);
     }
   }
   return config;
 }
 
+/**
+ * The metadata server by its name or its address. On Compute Engine the DHCP server hands out
+ * 169.254.169.254 as the NTP server, and dhcpcd's 50-timesyncd.conf hook writes it to
+ * /run/systemd/timesyncd.conf.d/dhcpcd-IFACE.conf, which sorts after our drop-in: the same server.
+ */
+export function isMetadataServer(name: string): boolean {
+  const bare = name.toLowerCase().replace(/\.$/, '');
+  return bare === METADATA_SERVER || bare === METADATA_SERVER_ADDRESS;
+}
+
+export const METADATA_SERVER_ADDRESS = '169.254.169.254';
+
 export function timesyncdCompliant(config: TimesyncdConfig): boolean {
-  return config.servers.length === 1 && config.servers[0] === METADATA_SERVER && config.fallback !== undefined && config.fallback.length === 0;
+  return config.servers[0] === METADATA_SERVER && config.servers.every(isMetadataServer) && config.fallback !== undefined && config.fallback.length === 0;
 }
