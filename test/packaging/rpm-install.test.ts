@@ -150,7 +150,7 @@ describe('upgrade, then erase', () => {
     // ignores in a chroot.
     const calls = systemctlCalls(root).slice(callsBefore);
     expect(calls.some((c) => c.includes('preset'))).toBe(false);
-    expect(calls).toContain('try-restart gce-firstboot.service');
+    expect(calls).toContain('try-restart gce-firstboot-early.service gce-firstboot.service');
   }, SLOW);
 
   it('rpm -e removes the units\' links and the package; the admin\'s configuration stays as .rpmsave, the state directory with its records', async () => {

@@ -100,10 +100,10 @@ describe('rpm -qp --scripts', () => {
     expect(preun).toMatch(/systemctl --no-reload disable --now .*gce-firstboot\.service/);
     expect(preun).toMatch(/gce-firstboot-early\.service/);
   });
-  it('postun: reloads systemd, restarts the daemon on upgrade (%systemd_postun_with_restart)', () => {
+  it('postun: reloads systemd, runs the early stage again and restarts the daemon on upgrade (%systemd_postun_with_restart), as the .deb does', () => {
     const postun = section('postuninstall');
     expect(postun).toMatch(/daemon-reload/);
-    expect(postun).toMatch(/try-restart gce-firstboot\.service/);
+    expect(postun).toMatch(/try-restart gce-firstboot-early\.service gce-firstboot\.service/);
   });
   it('the preset file enables both units on Fedora/RHEL', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gfb-rpm-'));
