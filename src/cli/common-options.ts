@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { UsageError } from './usage-error.js';
+import { metadataHostProblem } from '../metadata/host.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -59,4 +60,13 @@ export function checkLogLevel(level: string): LogLevel {
 
 export function splitIds(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',').map((id) => id.trim()).filter(Boolean);
+}
+
+/** --metadata-host and GCE_METADATA_HOST, each checked where it is given (the config file's [core] metadata_host is checked as the config is read). */
+export function checkMetadataHostInputs(flag: string | undefined): void {
+  for (const [source, value] of [['--metadata-host', flag], ['GCE_METADATA_HOST', process.env.GCE_METADATA_HOST]] as const) {
+    if (!value) continue;
+    const problem = metadataHostProblem(value);
+    if (problem) throw new UsageError(`${source} ${JSON.stringify(value)}: ${problem}`);
+  }
 }

@@ -10,7 +10,7 @@ import { ALL_MODULES } from '../policy/registry.js';
 import type { Logger, MachineIdentity, PolicyModule, Stage } from '../policy/types.js';
 import type { ModuleSettings } from '../pass/run-pass.js';
 import { StateStore } from '../state/store.js';
-import { checkLogLevel, splitIds, type CommonValues } from './common-options.js';
+import { checkLogLevel, checkMetadataHostInputs, splitIds, type CommonValues } from './common-options.js';
 import { createLogger } from './logger.js';
 import { UsageError } from './usage-error.js';
 import { checkedRoot } from './checked-root.js';
@@ -91,6 +91,7 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
     productUuid: (await host.readSys('class/dmi/id/product_uuid'))?.toLowerCase() || undefined,
     bootId: (await host.readSysctl('kernel.random.boot_id').catch(() => undefined)) || undefined,
   };
+  checkMetadataHostInputs(values['metadata-host']);
   const metadataHost = values['metadata-host'] || config.core.metadata_host || undefined;
   const state = await StateStore.load(host);
   return {

@@ -1,3 +1,4 @@
+import { metadataHostProblem } from '../metadata/host.js';
 import type { OptionSpecs } from './schema.js';
 
 /** The [core] section: how the agent itself behaves. */
@@ -6,8 +7,7 @@ export const CORE_OPTIONS = {
     type: 'string',
     default: '',
     description: 'host[:port] of the metadata server; empty = GCE_METADATA_HOST, else 169.254.169.254',
-    pattern: /^$|^[A-Za-z0-9.\-[\]:]+$/,
-    patternHint: 'a host or host:port',
+    problem: metadataHostProblem,
   },
   request_timeout_ms: { type: 'integer', default: 3000, min: 100, max: 60000, description: 'timeout of one metadata request' },
   boot_deadline_sec: {

@@ -3,7 +3,7 @@ import { shown } from '../text/shown.js';
 /** How one config key is typed, defaulted and checked. */
 export type OptionSpec =
   | { type: 'boolean'; default: boolean; description: string }
-  | { type: 'string'; default: string; description: string; pattern?: RegExp; patternHint?: string }
+  | { type: 'string'; default: string; description: string; pattern?: RegExp; patternHint?: string; problem?: (text: string) => string | undefined }
   | { type: 'integer'; default: number; description: string; min?: number; max?: number }
   | { type: 'enum'; default: string; values: readonly string[]; description: string }
   | { type: 'list'; default: readonly string[]; description: string; values?: readonly string[] };
@@ -61,6 +61,8 @@ export function parseOption(spec: OptionSpec, raw: unknown): OptionValue {
     }
     case 'string': {
       if (spec.pattern && !spec.pattern.test(text)) throw new Error(`"${shown(text)}" is not ${spec.patternHint ?? `matching ${spec.pattern}`}`);
+      const problem = text === '' ? undefined : spec.problem?.(text);
+      if (problem) throw new Error(`"${shown(text)}": ${problem}`);
       return text;
     }
   }

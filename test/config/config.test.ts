@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -38,6 +38,8 @@ describe('config', () => {
     ['[hostname]\nenabled = maybe\n', /\[hostname\] enabled: expected true or false/],
     ['[hostname]\ncolour = blue\n', /\[hostname\] colour: unknown key/],
     ['stray = 1\n', /every key must be inside a \[section\]/],
+    ['[core]\nmetadata_host = a:b:c\n', /\[core\] metadata_host: "a:b:c": expected host or host:port/],
+    ['[core]\nmetadata_host = 127.0.0.1:0\n', /\[core\] metadata_host: "127\.0\.0\.1:0": port 0 is not 1-65535/],
   ])('rejects %j with one line naming file, key and reason, exit 2', async (text, message) => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.conf');
@@ -60,6 +62,25 @@ describe('config', () => {
     const result = await runCli(['check', '--root', root]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(path.join(confDir, 'gce-firstboot.conf'));
+  });
+
+  // A typo in the metadata server's address used to be retried as an unreachable server for the
+  // whole boot budget (30 s) before the pass went on without it.
+  it.each([
+    ['--metadata-host', ['--metadata-host', 'metadata server'], {}, /^gce-firstboot: --metadata-host "metadata server": expected host or host:port/],
+    ['--metadata-host', ['--metadata-host', '127.0.0.1:99999'], {}, /^gce-firstboot: --metadata-host "127\.0\.0\.1:99999": port 99999 is not 1-65535$/],
+    ['GCE_METADATA_HOST', [], { GCE_METADATA_HOST: 'http://127.0.0.1:8080/' }, /^gce-firstboot: GCE_METADATA_HOST "http:\/\/127\.0\.0\.1:8080\/": expected host or host:port/],
+  ])('a malformed %s is one line and exit 2 before any request (check, apply and watch)', async (_name, args, env, message) => {
+    const root = sandboxRoot();
+    const before = readFileSync(path.join(root, 'etc/hostname'), 'utf8');
+    for (const command of [['check'], ['apply'], ['watch']]) {
+      const result = await runCli([...command, '--root', root, ...args], { env });
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(message);
+    }
+    expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe(before);
+    expect(existsSync(path.join(root, 'var/lib/gce-firstboot'))).toBe(false);
   });
 
   it('a missing explicit --config is a config error', async () => {

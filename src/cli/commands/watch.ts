@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { checkLogLevel, COMMON_HELP, COMMON_OPTIONS, type CommonValues } from '../common-options.js';
+import { checkLogLevel, checkMetadataHostInputs, COMMON_HELP, COMMON_OPTIONS, type CommonValues } from '../common-options.js';
 import { createPlainLogger } from '../logger.js';
 import { UsageError } from '../usage-error.js';
 
@@ -67,6 +67,7 @@ export const watchCommand: Command = {
     // The pass loads the policy modules; the resident daemon must not.
     if (values['one-pass']) return (await import('../../daemon/pass-process.js')).runPassProcess(values as CommonValues);
     const budgetSec = parseBudget(values['pass-budget']);
+    checkMetadataHostInputs(values['metadata-host']);
     const { Daemon } = await import('../../daemon/daemon.js');
     const daemon = new Daemon({
       args: passArgs(argv),
