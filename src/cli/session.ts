@@ -86,7 +86,7 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
   const { text, file } = configText ? { text: configText.text, file: values.config ?? host.resolve(DEFAULT_CONFIG_PATH) } : await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);
-  const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`));
+  const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => log.warn(`serial console unavailable: ${reason}`), host.root);
   const machine: MachineIdentity = {
     productUuid: (await host.readSys('class/dmi/id/product_uuid'))?.toLowerCase() || undefined,
     bootId: (await host.readSysctl('kernel.random.boot_id').catch(() => undefined)) || undefined,

@@ -1,3 +1,4 @@
+import { serialPortProblem } from '../host/serial-port.js';
 import { metadataHostProblem } from '../metadata/host.js';
 import type { OptionSpecs } from './schema.js';
 
@@ -19,5 +20,5 @@ export const CORE_OPTIONS = {
   },
   mode: { type: 'enum', default: 'report', values: ['report', 'enforce'], description: 'watch: report drift, or fix it as found' },
   check_interval_sec: { type: 'integer', default: 600, min: 10, max: 86400, description: 'watch: seconds between passes' },
-  serial_port: { type: 'string', default: '/dev/ttyS0', description: 'where report lines go (get-serial-port-output reads ttyS0)' },
+  serial_port: { type: 'string', default: '/dev/ttyS0', description: 'where report lines go (get-serial-port-output reads ttyS0)', problem: serialPortProblem },
 } as const satisfies OptionSpecs;

@@ -52,7 +52,7 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     this.notifier = new SystemdNotifier(options.log);
     this.guestStatus = new GuestStatusPublisher(options.log);
-    this.serial = new SerialPort(() => this.serialPath(), (reason) => this.serialUnavailable(reason));
+    this.serial = new SerialPort(() => this.serialPath(), (reason) => this.serialUnavailable(reason), options.root);
   }
 
   async run(): Promise<number> {

@@ -50,7 +50,7 @@ async function onePass(values: CommonValues, signal: AbortSignal): Promise<numbe
   if (input.reload) log.info(`configuration reloaded from ${config.file}`);
   let serialProblem: string | undefined;
   // Reported to the resident daemon, which says it once, not once per pass.
-  const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => (serialProblem = reason));
+  const serial = new SerialPort(() => host.resolve(config.core.serial_port), (reason) => (serialProblem = reason), host.root);
   const lock = await RunLock.acquire(host, LOCK_WAIT_MS, signal);
   let outcome: PassOutcome;
   try {

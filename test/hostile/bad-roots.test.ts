@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,42 @@ describe('an image whose serial port is a FIFO', () => {
     const result = await runCli(['apply', '--root', root, '--offline', '--only', 'timezone']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/serial console unavailable: \S+\/dev\/ttyS0: a FIFO, not a serial port/);
+  });
+});
+
+describe('an image whose serial port is a link to a system file', () => {
+  it.each([
+    ['absolute', '/etc/shadow', 'etc/shadow'],
+    ['relative, climbing out', '../../../../etc/passwd', 'etc/passwd'],
+  ])('/dev/ttyS0 -> %s: the file keeps its bytes, one warning, the pass finishes', async (_kind, target, inImage) => {
+    const root = path.join(tempDir('gfb-ttylink-'), 'root');
+    cpSync(path.join(FIXTURE_ROOTS, 'debian-12'), root, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(path.join(root, 'dev'));
+    writeFileSync(path.join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n', { mode: 0o640 });
+    const before = readFileSync(path.join(root, inImage), 'utf8');
+    symlinkSync(target, path.join(root, 'dev/ttyS0'));
+    const result = await runCli(['apply', '--root', root, '--offline', '--only', 'timezone']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`serial console unavailable: \\S+: a regular file under /etc \\(/${inImage}\\), not a serial port; nothing written`));
+    expect(readFileSync(path.join(root, inImage), 'utf8')).toBe(before);
+  });
+
+  it('a serial_port in the config that names a system file, or climbs with .., is refused as the config is read: one line, exit 2', async () => {
+    const root = path.join(tempDir('gfb-ttyconf-'), 'root');
+    cpSync(path.join(FIXTURE_ROOTS, 'debian-12'), root, { recursive: true, verbatimSymlinks: true });
+    const passwd = readFileSync(path.join(root, 'etc/passwd'), 'utf8');
+    for (const [value, message] of [
+      ['/etc/passwd', /\[core\] serial_port: "\/etc\/passwd": under \/etc, where the system's files are/],
+      ['/dev/../etc/passwd', /\[core\] serial_port: "\/dev\/\.\.\/etc\/passwd": no \.\. in the path/],
+      ['ttyS0', /\[core\] serial_port: "ttyS0": expected an absolute path/],
+    ] as const) {
+      const config = path.join(tempDir(), 'gce-firstboot.conf');
+      writeFileSync(config, `[core]\nserial_port = ${value}\n`);
+      const result = await runCli(['check', '--root', root, '--offline', '--only', 'timezone', '--config', config]);
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(message);
+    }
+    expect(readFileSync(path.join(root, 'etc/passwd'), 'utf8')).toBe(passwd);
   });
 });
