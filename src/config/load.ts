@@ -55,6 +55,8 @@ function has<T extends object>(object: T, key: string): key is Extract<keyof T, 
 /** Parses the INI config against the core and module schemas. Any unknown or bad key is an error. */
 export function parseConfig(text: string | undefined, file: string, modules: readonly PolicyModule[]): AgentConfig {
   let raw: Record<string, unknown> = {};
+  // A byte order mark, as Windows editors save UTF-8, is not part of the first line.
+  if (text?.startsWith('\uFEFF')) text = text.slice(1);
   if (text !== undefined) {
     if (text.includes('\0')) fail(file, 'file', 'contains NUL bytes; not a text config');
     checkLines(text, file);

@@ -6,7 +6,7 @@ import { CORE_OPTIONS } from '../../src/config/core-options.js';
 import { defaultsOf } from '../../src/config/schema.js';
 import { ALL_MODULES } from '../../src/policy/registry.js';
 import { REPO, sandboxRoot, tempDir } from '../helpers/sandbox.js';
-import { runCli } from '../helpers/cli.js';
+import { reportOf, runCli } from '../helpers/cli.js';
 
 const SHIPPED = path.join(REPO, 'agent/gce-firstboot.conf');
 
@@ -81,6 +81,15 @@ describe('config', () => {
     }
     expect(readFileSync(path.join(root, 'etc/hostname'), 'utf8')).toBe(before);
     expect(existsSync(path.join(root, 'var/lib/gce-firstboot'))).toBe(false);
+  });
+
+  it('a config saved with a UTF-8 byte order mark and CRLF line ends (a Windows editor) reads as without them', async () => {
+    const file = path.join(tempDir(), 'windows.conf');
+    writeFileSync(file, '\uFEFF[core]\r\nboot_deadline_sec = 7\r\n[sysctl]\r\nkernel.kptr_restrict = 2\r\n');
+    const result = await runCli(['check', '--root', sandboxRoot(), '--offline', '--config', file, '--only', 'sysctl', '--json']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    const findings = reportOf(result).modules[0]!.findings;
+    expect(findings).toContainEqual(expect.objectContaining({ key: '/etc/sysctl.d/60-gce-firstboot.conf kernel.kptr_restrict', expected: '2' }));
   });
 
   it('a missing explicit --config is a config error', async () => {
