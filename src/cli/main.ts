@@ -49,8 +49,10 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.moduleFailed;
     }
     // A system error (EROFS, ENOSPC, EACCES...) already names the call and the path.
-    const systemError = typeof (error as NodeJS.ErrnoException).code === 'string';
-    process.stderr.write(`gce-firstboot: ${systemError ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const systemError = typeof code === 'string';
+    const notRoot = (code === 'EACCES' || code === 'EPERM') && process.getuid?.() !== 0 ? ' (not running as root: the agent reads and writes system files; run it with sudo)' : '';
+    process.stderr.write(`gce-firstboot: ${systemError ? printable((error as Error).message) + notRoot : ((error as Error).stack ?? String(error))}\n`);
     return EXIT.moduleFailed;
   }
 }

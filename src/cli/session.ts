@@ -83,6 +83,7 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
     throw new UsageError(`--root ${values.root}: not an installed system (no ${OS_RELEASE_FILES.join(' or ')})`);
   }
   log.debug(`distribution: ${describeDistro(await distroOf(host))}`);
+  if (process.getuid?.() !== 0) log.warn('not running as root: what only root may read or write (/etc/shadow, the state directory) fails; run it with sudo');
   const { text, file } = configText ? { text: configText.text, file: values.config ?? host.resolve(DEFAULT_CONFIG_PATH) } : await readConfig(host, values.config);
   const config = parseConfig(text, file, ALL_MODULES);
   const modules = selectModules(config, values, stage);
