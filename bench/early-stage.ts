@@ -74,9 +74,10 @@ export async function earlyVsKeygen(n: number, fixedRounds = Math.max(30, n * 5)
   const rss = (samples: Sample[]): Summary => summarize(samples.map((s) => s.maxRssKb));
   const cpu = (samples: Sample[]): Summary => summarize(samples.map((s) => s.cpuSec ?? NaN));
   const fixed = await fixedCost(helperPath, fixedRounds);
-  return { helper: wall(helper), early: wall(early), keygen: wall(keygen), version: wall(version), bareNode: wall(bare),
+  const keygenWall = wall(keygen);
+  return { helper: wall(helper), early: wall(early), keygen: keygenWall, version: wall(version), bareNode: wall(bare),
     helperToKeygenMeans90: ratioOfMeansInterval(helper.map((s) => s.wallSec), keygen.map((s) => s.wallSec)),
-    fixed, estimatedRatio: estimatedRatio(fixed, wall(keygen)),
+    fixed, estimatedRatio: estimatedRatio(fixed, keygenWall),
     earlyRssKb: rss(early), versionRssKb: rss(version), bareNodeRssKb: rss(bare), agent,
     cpu: { helper: cpu(helper), early: cpu(early), keygen: cpu(keygen), version: cpu(version), bareNode: cpu(bare) } };
 }

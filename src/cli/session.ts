@@ -71,6 +71,7 @@ function selectModules(config: AgentConfig, values: CommonValues, stage: Stage |
  */
 export async function openSession(values: CommonValues, stage?: Stage, configText?: { text: string | undefined }): Promise<Session> {
   const log = createLogger(checkLogLevel(values['log-level']));
+  checkMetadataHostInputs(values['metadata-host']);
   const root = await checkedRoot(values.root);
   const host = new Host({
     root,
@@ -92,7 +93,6 @@ export async function openSession(values: CommonValues, stage?: Stage, configTex
     productUuid: (await host.readSys('class/dmi/id/product_uuid'))?.toLowerCase() || undefined,
     bootId: (await host.readSysctl('kernel.random.boot_id').catch(() => undefined)) || undefined,
   };
-  checkMetadataHostInputs(values['metadata-host']);
   const metadataHost = values['metadata-host'] || config.core.metadata_host || undefined;
   const state = await StateStore.load(host);
   return {

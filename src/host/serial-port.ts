@@ -45,6 +45,11 @@ export class SerialPort {
 /** Trees that hold the system's programs and configuration: never a serial log. */
 const SYSTEM_TREES = ['/etc', '/usr', '/boot', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/root', '/home', '/proc', '/sys'];
 
+/** The system tree an absolute guest path lies in, if any. */
+function systemTreeOf(guestPath: string): string | undefined {
+  return SYSTEM_TREES.find((top) => guestPath === top || guestPath.startsWith(`${top}/`));
+}
+
 /**
  * A regular file stands in for the port (a log, a test's file), but not a file of the system: a
  * `serial_port` typo, or an image's /dev/ttyS0 linked to /etc/shadow, must not get report lines
@@ -52,7 +57,7 @@ const SYSTEM_TREES = ['/etc', '/usr', '/boot', '/bin', '/sbin', '/lib', '/lib32'
  */
 function refuseSystemFile(root: string, realPath: string): void {
   const inRoot = root === '/' ? realPath : `/${path.relative(root, realPath)}`;
-  const tree = SYSTEM_TREES.find((top) => inRoot === top || inRoot.startsWith(`${top}/`));
+  const tree = systemTreeOf(inRoot);
   if (tree) throw new Error(`a regular file under ${tree} (${inRoot}), not a serial port; nothing written`);
 }
 
@@ -60,7 +65,7 @@ function refuseSystemFile(root: string, realPath: string): void {
 export function serialPortProblem(value: string): string | undefined {
   if (!value.startsWith('/')) return 'expected an absolute path such as /dev/ttyS0';
   if (value.split('/').includes('..')) return 'no .. in the path';
-  const tree = SYSTEM_TREES.find((top) => value === top || value.startsWith(`${top}/`));
+  const tree = systemTreeOf(value);
   if (tree) return `under ${tree}, where the system's files are; expected a serial device such as /dev/ttyS0`;
   return undefined;
 }

@@ -2,6 +2,8 @@ import type { Host } from '../../host/host.js';
 import { parseSystemdConf, systemdConfFiles } from '../../edit/systemd-conf.js';
 import { baseName } from '../../edit/config-dirs.js';
 import { METADATA_SERVER } from './line-config.js';
+// The metadata server's link-local address, where the client talks to it by default.
+import { DEFAULT_METADATA_HOST } from '../../metadata/host.js';
 
 export const TIMESYNCD_DROPIN = '/etc/systemd/timesyncd.conf.d/60-gce-firstboot.conf';
 
@@ -58,10 +60,8 @@ export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
  */
 export function isMetadataServer(name: string): boolean {
   const bare = name.toLowerCase().replace(/\.$/, '');
-  return bare === METADATA_SERVER || bare === METADATA_SERVER_ADDRESS;
+  return bare === METADATA_SERVER || bare === DEFAULT_METADATA_HOST;
 }
-
-export const METADATA_SERVER_ADDRESS = '169.254.169.254';
 
 export function timesyncdCompliant(config: TimesyncdConfig): boolean {
   return config.servers[0] === METADATA_SERVER && config.servers.every(isMetadataServer) && config.fallback !== undefined && config.fallback.length === 0;
