@@ -194,6 +194,11 @@ describe('ntp module: systemd-timesyncd', () => {
     const finding = moduleResult(other).findings[0]!;
     expect(finding.actual).toBe('NTP=metadata.google.internal 169.254.169.254 10.128.0.5, FallbackNTP=');
     expect(finding).toMatchObject({ severity: 'warning', cause: expect.stringContaining(`${lease} sorts after our drop-in`) });
+    // An address with a trailing dot is not that address (no resolver reads it as one).
+    writeRooted(root, lease, '[Time]\nNTP=169.254.169.254.\n');
+    expect(moduleResult(await runOffline('check', 'ntp', root)).findings[0]).toMatchObject({ severity: 'warning', actual: 'NTP=metadata.google.internal 169.254.169.254., FallbackNTP=' });
+    writeRooted(root, lease, '[Time]\nNTP=Metadata.Google.Internal.\n');
+    expect(moduleResult(await runOffline('check', 'ntp', root)).findings).toEqual([]);
   });
 
   it('an unparseable timesyncd file is reported and nothing is written', async () => {

@@ -59,8 +59,8 @@ export async function readTimesyncd(host: Host): Promise<TimesyncdConfig> {
  * /run/systemd/timesyncd.conf.d/dhcpcd-IFACE.conf, which sorts after our drop-in: the same server.
  */
 export function isMetadataServer(name: string): boolean {
-  const bare = name.toLowerCase().replace(/\.$/, '');
-  return bare === METADATA_SERVER || bare === DEFAULT_METADATA_HOST;
+  // A trailing dot makes a name absolute; after an address it is no address at all.
+  return name.toLowerCase().replace(/\.$/, '') === METADATA_SERVER || name === DEFAULT_METADATA_HOST;
 }
 
 export function timesyncdCompliant(config: TimesyncdConfig): boolean {
